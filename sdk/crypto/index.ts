@@ -1,0 +1,15 @@
+/**
+ * @sealpost/sdk/crypto — identities, trust, and the CMS envelope (design.md §4), on WebCrypto
+ * alone so it runs unchanged in pages, MV3 service workers and Node 20+.
+ */
+export { EnvelopeError, ChainError, CryptoError } from './errors.js';
+export type { EnvelopeReason, EnvelopeErrorCode, ChainReason } from './errors.js';
+export type { Identity } from './identity.js';
+export { identityFromPkcs8 } from './identity.js';
+export { generateIdentity } from './generate-identity.js';
+export type { GenerateIdentityOptions, GeneratedIdentity, IdentityAlgorithm } from './generate-identity.js';
+export { createDevCa } from './create-dev-ca.js';
+export type { CreateDevCaOptions } from './create-dev-ca.js';
+export { TrustStore, validateChain } from './trust-store.js';
+export type { CertificateUse, ValidateChainOptions } from './trust-store.js';
+export { toPem, fromPem } from './pem.js';
