@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { FhirValidationError } from './errors.js';
 import type { FhirIssue } from './errors.js';
 import { bundleIssues, containedReferenceIssues } from './internal/bundle-rules.js';
+import { coreIssues } from './internal/core-rules.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, readJson } from './internal/json-input.js';
 import { profileIssues } from './internal/profile-rules.js';
 import { isR4ResourceType, schemaIssues, validatorFor } from './internal/schema.js';
@@ -83,6 +84,7 @@ function checkResource(resource: Json, base: string, issues: FhirIssue[], pendin
   }
   const validate = validatorFor(type);
   if (!validate(resource)) issues.push(...schemaIssues(base, validate.errors ?? []));
+  issues.push(...coreIssues(resource, base));
   issues.push(...containedReferenceIssues(resource, base));
   if (type === 'Bundle') issues.push(...bundleIssues(resource, base));
   issues.push(...profileIssues(resource, base));

@@ -145,9 +145,9 @@ function claimsSealpostProfile(resource: Json): boolean {
  * relative one (`Patient/1`) to the entry whose fullUrl is the referencing entry's base plus it.
  * `urn:` references can resolve nowhere else, so they must resolve in every bundle. A document
  * must include what it references (R4 §3.3.1 "Document content"), and so must our own profiles;
- * relative references there must resolve too. Messages may reference resources on the sender's
- * server (R4 §4.4.1.6), as the R4 example messages do.
- * Absolute http(s) references may point outside the bundle.
+ * every reference there must resolve. Elsewhere absolute http(s) and relative references may
+ * point to a server; messages, too, may reference resources on the sender's server (R4
+ * §4.4.1.6), as the R4 example messages do.
  */
 function referenceIssues(entries: Entry[], base: string, selfContained: boolean): FhirIssue[] {
   const issues: FhirIssue[] = [];
@@ -166,7 +166,7 @@ function referenceIssues(entries: Entry[], base: string, selfContained: boolean)
       const target = reference.replace(/\/_history\/[^/]+$/, '');
       if (/^[a-z][a-z0-9+.-]*:/i.test(target)) {
         if (fullUrls.has(target)) continue;
-        if (target.startsWith('urn:')) issues.push({ code: 'ERR_FHIR_REFERENCE', location, reason: `'${reference}' matches no fullUrl in the bundle` });
+        if (selfContained || target.startsWith('urn:')) issues.push({ code: 'ERR_FHIR_REFERENCE', location, reason: `'${reference}' matches no fullUrl in the bundle` });
         continue;
       }
       if (rest && fullUrls.has(rest.base + target)) continue;

@@ -45,8 +45,9 @@ function tooLarge(size: number, max: number): FhirValidationError {
   return new FhirValidationError('ERR_FHIR_TOO_LARGE', `(input): ${size} bytes is over the limit of ${max} bytes (option maxBytes)`, { location: '(input)' });
 }
 
-function tooDeep(max: number, where: string): FhirValidationError {
-  return new FhirValidationError('ERR_FHIR_TOO_DEEP', `${where}: nested deeper than ${max} levels (option maxDepth)`, { location: where });
+function tooDeep(max: number, at?: number): FhirValidationError {
+  const where = at === undefined ? '' : ` at character ${at}`;
+  return new FhirValidationError('ERR_FHIR_TOO_DEEP', `(input): nested deeper than ${max} levels${where} (option maxDepth)`, { location: '(input)' });
 }
 
 function parseText(text: string, limits: JsonLimits): unknown {
@@ -62,7 +63,7 @@ function parseText(text: string, limits: JsonLimits): unknown {
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limits.maxDepth) throw tooDeep(limits.maxDepth, `(input): character ${i}`);
+      if (++depth > limits.maxDepth) throw tooDeep(limits.maxDepth, i);
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
     }
@@ -80,7 +81,7 @@ function checkValueDepth(value: unknown, maxDepth: number): void {
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
     if (node === null || typeof node !== 'object') continue;
-    if (depth > maxDepth) throw tooDeep(maxDepth, '(input)');
+    if (depth > maxDepth) throw tooDeep(maxDepth);
     for (const child of Array.isArray(node) ? node : Object.values(node)) {
       if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
     }

@@ -113,8 +113,10 @@ function show(value: unknown): string {
  */
 export function schemaIssues(base: string, errors: readonly ErrorObject[]): FhirIssue[] {
   const seen = new Set<string>();
+  const typed = new Set<string>();
   const issues: FhirIssue[] = [];
-  for (const error of errors) {
+  const indexOf: number[] = [];
+  for (const [n, error] of errors.entries()) {
     let location = locationOf(base, error.instancePath);
     let reason: string;
     const params = error.params as Record<string, unknown>;
@@ -145,7 +147,10 @@ export function schemaIssues(base: string, errors: readonly ErrorObject[]): Fhir
     const key = `${location}\u0000${reason}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    if (error.keyword === 'type') typed.add(location);
     issues.push({ code: 'ERR_FHIR_SCHEMA', location, reason });
+    indexOf.push(n);
   }
-  return issues;
+  // A value of the wrong JSON type also fails that type's pattern; the type error says it all.
+  return issues.filter((issue, i) => !typed.has(issue.location) || errors[indexOf[i]!]?.keyword === 'type');
 }
