@@ -1,5 +1,6 @@
-import type { Hl7Message } from './index.js';
-import { escapeText, parseMessage } from './index.js';
+import { escapeText } from './escape.js';
+import type { Hl7Message } from './message.js';
+import { parseMessage } from './parse.js';
 import { formatHl7Timestamp, newControlId } from './build/internal.js';
 
 /** MSA-1 acknowledgment codes (HL7 table 0008): original mode A*, enhanced mode C*. */

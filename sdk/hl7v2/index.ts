@@ -24,3 +24,19 @@ export { createMessage } from './create.js';
 export { Hl7Message } from './message.js';
 export type { ComponentInput, FieldInput, RepetitionInput } from './segment.js';
 export { Hl7Segment } from './segment.js';
+
+// --- Builders, acknowledgments, embedded documents and typed segment accessors (issue 2, part 3).
+export type { AckCode, BuildAckOptions } from './ack.js';
+export { buildAck } from './ack.js';
+export type { EmbeddedDocument, ExtractDocumentsOptions } from './embedded/extract-documents.js';
+export { extractDocuments } from './embedded/extract-documents.js';
+export type { BuildReferralOptions, ReferralAttachment, ReferralDisplay } from './build/build-referral.js';
+export { buildReferral } from './build/build-referral.js';
+export type { BuildPdfResultOptions, ResultObservation } from './build/build-pdf-result.js';
+export { buildPdfResult } from './build/build-pdf-result.js';
+export type { BuildDocumentNotificationOptions } from './build/build-document-notification.js';
+export { buildDocumentNotification } from './build/build-document-notification.js';
+export type { AddressInput, CodedValue, DocumentInput, HierarchicDesignator, MessageEndpoint, MessageHeaderOptions, PatientInput, ProviderInput } from './build/types.js';
+export type { SegmentAccessor, TypedSegment } from './segments/accessors.js';
+export { err, evn, msa, msh, nte, obr, obx, orc, pid, prd, pv1, rf1, SegmentView, txa } from './segments/accessors.js';
+export { ERR_FIELDS, EVN_FIELDS, MSA_FIELDS, MSH_FIELDS, NTE_FIELDS, OBR_FIELDS, OBX_FIELDS, ORC_FIELDS, PID_FIELDS, PRD_FIELDS, PV1_FIELDS, RF1_FIELDS, TXA_FIELDS } from './segments/fields.js';

@@ -1,5 +1,5 @@
-import type { Hl7Message } from '../index.js';
-import { createMessage } from '../index.js';
+import { createMessage } from '../create.js';
+import type { Hl7Message } from '../message.js';
 import { encodeBase64, formatHl7Timestamp } from './internal.js';
 import type { CodedValue, DocumentInput, HierarchicDesignator, MessageHeaderOptions, PatientInput, ProviderInput } from './types.js';
 import { coded, ed, hdSub, mshFields, pidFields, splitMediaType, xcn } from './types.js';

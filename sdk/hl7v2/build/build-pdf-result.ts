@@ -1,5 +1,6 @@
-import type { FieldInput, Hl7Message } from '../index.js';
-import { createMessage } from '../index.js';
+import { createMessage } from '../create.js';
+import type { Hl7Message } from '../message.js';
+import type { FieldInput } from '../segment.js';
 import { encodeBase64, formatHl7Timestamp } from './internal.js';
 import type { CodedValue, HierarchicDesignator, MessageHeaderOptions, PatientInput, ProviderInput } from './types.js';
 import { coded, ed, hdSub, mshFields, pidFields, xcn } from './types.js';

@@ -1,5 +1,6 @@
-import type { FieldInput, Hl7Message } from '../index.js';
-import { createMessage } from '../index.js';
+import { createMessage } from '../create.js';
+import type { Hl7Message } from '../message.js';
+import type { FieldInput } from '../segment.js';
 import { encodeBase64, formatHl7Date, formatHl7Timestamp } from './internal.js';
 import type { CodedValue, DocumentInput, HierarchicDesignator, MessageHeaderOptions, PatientInput, ProviderInput } from './types.js';
 import { address, coded, ed, hdSub, mshFields, phone, pidFields, xcn } from './types.js';
@@ -32,7 +33,9 @@ export interface BuildReferralOptions extends MessageHeaderOptions {
     priority?: CodedValue;
     /** RF1-3 (default `MED^Medical^HL70281`). */
     type?: CodedValue;
-    /** RF1-4 (default `RP^Referral to specialist^HL70282`). */
+    /** RF1-4 referral disposition (default `RP^Return patient after evaluation^HL70282`). */
+    disposition?: CodedValue;
+    /** RF1-5 referral category (table 0284: `I`, `O`, `A`, `E`; default empty). */
     category?: CodedValue;
     /** RF1-7 effective date (default: the message time). */
     date?: Date | string;
@@ -100,8 +103,8 @@ export function buildReferral(options: BuildReferralOptions): Hl7Message {
     coded(referral.status ?? { code: 'P', text: 'Pending', system: 'HL70283' }),
     coded(referral.priority ?? { code: 'R', text: 'Routine', system: 'HL70280' }),
     coded(referral.type ?? { code: 'MED', text: 'Medical', system: 'HL70281' }),
-    coded(referral.category ?? { code: 'RP', text: 'Referral to specialist', system: 'HL70282' }),
-    '',
+    coded(referral.disposition ?? { code: 'RP', text: 'Return patient after evaluation', system: 'HL70282' }),
+    referral.category ? coded(referral.category) : '',
     referralId,
     formatHl7Date(referral.date ?? timestamp),
   ]);

@@ -1,4 +1,4 @@
-import type { ComponentInput, FieldInput } from '../index.js';
+import type { ComponentInput, FieldInput } from '../segment.js';
 import { formatHl7Date, formatHl7Timestamp, newControlId } from './internal.js';
 
 /** HD (hierarchic designator): namespace id, and optionally a universal id and its type. */

@@ -1,6 +1,7 @@
 import { SealpostError } from '../../errors.js';
-import type { Hl7Message, Hl7Segment } from '../index.js';
-import { unescapeText } from '../index.js';
+import { unescapeText } from '../escape.js';
+import type { Hl7Message } from '../message.js';
+import type { Hl7Segment } from '../segment.js';
 import { decodeBase64, decodeHex } from './decode.js';
 import { looksLikeMime, unwrapMime } from './mime.js';
 
@@ -134,7 +135,7 @@ function decodeGroup(message: Hl7Message, obx: Hl7Segment, parts: Part[], max: n
   // Escapes inside encoded data are legal (a line break written as \.br\ or \X0D0A\); only
   // unescape the parts that contain the escape character, so a clean 10 MB base64 string is
   // decoded in place.
-  const data = parts.map((part) => (part.data.includes(escape) ? unescapeText(part.data, message.delimiters) : part.data));
+  const data = parts.map((part) => (part.data.includes(escape) ? unescapeText(part.data, message.delimiters, { hexEncoding: message.charset }) : part.data));
   const encoding = first.encoding;
   let bytes: Uint8Array;
   switch (encoding.toLowerCase()) {
