@@ -1,0 +1,45 @@
+/**
+ * Bench dispatcher: `npm run bench -- NAME [options]`. Each bench lives in bench/NAME/main.ts and
+ * exports `main(argv): Promise<number>`.
+ *
+ * Benches need two Node flags the npm script cannot assume: `--experimental-websocket` (on Node 20,
+ * @medplum/core 5 reads the WebSocket global when it loads) and `--expose-gc` (to collect garbage
+ * between samples, so one library's garbage is not billed to the next). When either is missing,
+ * this script re-runs itself with them, keeping the loader flags (--import tsx, --conditions).
+ */
+import { spawnSync } from 'node:child_process';
+
+const BENCHES: Record<string, () => Promise<{ main(argv: readonly string[]): Promise<number> }>> = {
+  hl7: () => import('./hl7/main.js'),
+};
+
+const USAGE = `usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]   (--help after the name for its options)`;
+
+const needsFlags = (): string[] => {
+  if (process.env.SEALPOST_BENCH_CHILD === '1') return [];
+  const flags: string[] = [];
+  if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined') flags.push('--experimental-websocket');
+  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') flags.push('--expose-gc');
+  return flags;
+};
+
+async function run(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const load = name === undefined ? undefined : BENCHES[name];
+  if (load === undefined) {
+    process.stderr.write(`${name === undefined ? 'no bench named' : `unknown bench: ${name}`}\n${USAGE}\n`);
+    return 2;
+  }
+  const flags = needsFlags();
+  if (flags.length > 0) {
+    const child = spawnSync(process.execPath, [...process.execArgv, ...flags, process.argv[1]!, ...argv], {
+      stdio: 'inherit',
+      env: { ...process.env, SEALPOST_BENCH_CHILD: '1' },
+    });
+    if (child.error !== undefined) throw child.error;
+    return child.status ?? 1;
+  }
+  return (await load()).main(rest);
+}
+
+process.exitCode = await run(process.argv.slice(2));
