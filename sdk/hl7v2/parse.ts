@@ -176,9 +176,11 @@ export function buildMessage(
     const found = text.slice(0, 3).replace(/[^\x20-\x7e]/g, '?');
     throw new Hl7ParseError('ERR_HL7_PARSE', text.length === 0 ? 'empty input: no MSH segment' : `a message must start with MSH, found '${found}'`, at(0, { segmentIndex: 1 }));
   }
-  for (const framing of ['\x0b', '\x1c']) {
-    const i = text.indexOf(framing);
-    if (i !== -1) throw new Hl7ParseError('ERR_HL7_PARSE', `MLLP framing character 0x${framing.charCodeAt(0).toString(16)} inside the message (several frames? use parseBatch)`, at(i));
+  const vt = text.indexOf('\x0b');
+  const fs = text.indexOf('\x1c');
+  if (vt !== -1 || fs !== -1) {
+    const i = vt === -1 ? fs : fs === -1 ? vt : Math.min(vt, fs);
+    throw new Hl7ParseError('ERR_HL7_PARSE', `MLLP framing character 0x${text.charCodeAt(i).toString(16)} inside the message (several frames? use parseBatch)`, at(i));
   }
   const { starts, ends } = scanSegments(text, 0, text.length);
   const delimiters: Delimiters = readDelimiters(text, 0, ends[0]!, at(0, { segmentIndex: 1, segmentName: 'MSH' }));
