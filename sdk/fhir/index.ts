@@ -10,3 +10,16 @@ export { IDENTIFIER_SYSTEMS, luhnValid, validateIdentifier } from './validate-id
 export type { IdentifierValidation } from './validate-identifier.js';
 export { parseFhir, validateFhir } from './validate.js';
 export type { FhirValidationResult, ValidateFhirOptions } from './validate.js';
+export { buildDocumentBundle, REFERRAL_NOTE } from './build-document-bundle.js';
+export type { BuildDocumentBundleOptions } from './build-document-bundle.js';
+export { buildMessageBundle } from './build-message-bundle.js';
+export type { BuildMessageBundleOptions, MessageEndpoint } from './build-message-bundle.js';
+export { buildCommunication } from './build-communication.js';
+export type { BuildCommunicationOptions } from './build-communication.js';
+export { buildDocumentReference } from './build-document-reference.js';
+export type { BuildDocumentReferenceOptions } from './build-document-reference.js';
+export { buildDiagnosticReport } from './build-diagnostic-report.js';
+export type { BuildDiagnosticReportOptions } from './build-diagnostic-report.js';
+export { buildServiceRequest, PATIENT_REFERRAL } from './build-service-request.js';
+export type { BuildServiceRequestOptions } from './build-service-request.js';
+export type { Content } from './internal/attachment.js';
