@@ -1,0 +1,255 @@
+/**
+ * CMS AuthEnvelopedData (RFC 5083) with AES-GCM (RFC 5084), recipients by
+ * - KeyTransRecipientInfo with RSAES-OAEP, SHA-256 and MGF1-SHA-256 (RFC 8017, RFC 4055), and
+ * - KeyAgreeRecipientInfo with dhSinglePass-stdDH-sha256kdf-scheme and AES-256 key wrap (RFC 5753,
+ *   RFC 3394), an ephemeral P-256 originator key per recipient.
+ *
+ * pkijs 4.0.0 traps this avoids: its "AES-GCM EnvelopedData" is not RFC 5083 (so we write
+ * AuthEnvelopedData ourselves); its ECDH KARI without UKM puts an empty entityUInfo into the KDF
+ * input and derives the wrong key (PKI.js issue #335: here entityUInfo is left out unless a UKM is
+ * really present, RFC 5753 §7.2); and `addRecipientByCertificate` defaults to SHA-512.
+ */
+import { EnvelopeError } from '../errors.js';
+import type { Identity } from '../identity.js';
+import { bs, equalBytes, randomBytes } from './bytes.js';
+import { certInfo, importCertKey } from './cert.js';
+import type { CertInfo } from './cert.js';
+import { algorithm, bitString, children, contextConstructed, expectTag, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, tlv } from './der.js';
+import type { Element, ReadLimits } from './der.js';
+import { OID } from './oids.js';
+import { chunks, wrap } from './signed-data.js';
+import type { Chunks } from './signed-data.js';
+
+const KDF_HASH: Record<string, string> = {
+  [OID.stdDhSha1Kdf]: 'SHA-1',
+  [OID.stdDhSha256Kdf]: 'SHA-256',
+  [OID.stdDhSha384Kdf]: 'SHA-384',
+  [OID.stdDhSha512Kdf]: 'SHA-512',
+};
+const WRAP_LENGTH: Record<string, number> = { [OID.aes128Wrap]: 16, [OID.aes192Wrap]: 24, [OID.aes256Wrap]: 32 };
+const GCM_LENGTH: Record<string, number> = { [OID.aes128Gcm]: 16, [OID.aes192Gcm]: 24, [OID.aes256Gcm]: 32 };
+
+/** ECC-CMS-SharedInfo (RFC 5753 §7.2): entityUInfo only when a UKM is present (PKI.js #335). */
+function sharedInfo(wrapAlgorithm: string, keyBytes: number, ukm: Uint8Array | undefined): Uint8Array {
+  const bits = keyBytes * 8;
+  const suppPubInfo = contextConstructed(2, octetString(Uint8Array.of(bits >>> 24, (bits >>> 16) & 0xff, (bits >>> 8) & 0xff, bits & 0xff)));
+  return ukm ? sequence(algorithm(wrapAlgorithm), contextConstructed(0, octetString(ukm)), suppPubInfo) : sequence(algorithm(wrapAlgorithm), suppPubInfo);
+}
+
+/** ANSI X9.63 KDF (SEC 1 §3.6.1) with WebCrypto digests. */
+async function x963Kdf(hash: string, z: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
+  const out = new Uint8Array(length);
+  let filled = 0;
+  for (let counter = 1; filled < length; counter++) {
+    const input = new Uint8Array(z.length + 4 + info.length);
+    input.set(z, 0);
+    input.set(Uint8Array.of(counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff), z.length);
+    input.set(info, z.length + 4);
+    const block = new Uint8Array(await crypto.subtle.digest(hash, input));
+    out.set(block.subarray(0, Math.min(block.length, length - filled)), filled);
+    filled += block.length;
+  }
+  return out;
+}
+
+async function deriveKek(hash: string, privateKey: CryptoKey, publicKey: CryptoKey, wrapAlgorithm: string, ukm: Uint8Array | undefined, usage: KeyUsage): Promise<CryptoKey> {
+  const keyBytes = WRAP_LENGTH[wrapAlgorithm] as number;
+  const z = new Uint8Array(await crypto.subtle.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
+  const kek = await x963Kdf(hash, z, sharedInfo(wrapAlgorithm, keyBytes, ukm), keyBytes);
+  return crypto.subtle.importKey('raw', bs(kek), 'AES-KW', false, [usage]);
+}
+
+const OAEP_PARAMS = sequence(contextConstructed(0, algorithm(OID.sha256)), contextConstructed(1, algorithm(OID.mgf1, algorithm(OID.sha256))));
+
+async function keyTransRecipient(recipient: CertInfo, cek: CryptoKey): Promise<Uint8Array> {
+  const publicKey = await importCertKey(recipient, 'encrypt');
+  const raw = new Uint8Array(await crypto.subtle.exportKey('raw', cek));
+  const encryptedKey = new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, publicKey, raw));
+  return sequence(integer(0), recipient.issuerAndSerial, algorithm(OID.rsaesOaep, OAEP_PARAMS), octetString(encryptedKey));
+}
+
+async function keyAgreeRecipient(recipient: CertInfo, cek: CryptoKey, withUkm: boolean): Promise<Uint8Array> {
+  const recipientKey = await importCertKey(recipient, 'agree');
+  const ephemeral = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair;
+  const ukm = withUkm ? randomBytes(32) : undefined;
+  const kek = await deriveKek('SHA-256', ephemeral.privateKey, recipientKey, OID.aes256Wrap, ukm, 'wrapKey');
+  const wrapped = new Uint8Array(await crypto.subtle.wrapKey('raw', cek, kek, 'AES-KW'));
+  const originatorPoint = new Uint8Array(await crypto.subtle.exportKey('raw', ephemeral.publicKey));
+  // RFC 5753 §7.1.1: originatorKey with id-ecPublicKey and absent parameters, as OpenSSL writes it.
+  const originator = contextConstructed(0, contextConstructed(1, algorithm(OID.ecPublicKey), bitString(originatorPoint)));
+  const keyEncryption = algorithm(OID.stdDhSha256Kdf, algorithm(OID.aes256Wrap));
+  const recipientKeys = sequence(sequence(recipient.issuerAndSerial, octetString(wrapped)));
+  return contextConstructed(1, integer(3), originator, ...(ukm ? [contextConstructed(1, octetString(ukm))] : []), keyEncryption, recipientKeys);
+}
+
+export interface EncryptOptions {
+  /** Put a random 32-byte UKM into each KeyAgreeRecipientInfo. Default false. */
+  ukm?: boolean;
+}
+
+/**
+ * Encrypts `plaintext` (the encoding of a content of type `contentType`) to every recipient
+ * certificate; returns ContentInfo(AuthEnvelopedData) as chunks.
+ */
+export async function encryptAuthEnveloped(plaintext: Uint8Array, contentType: string, recipients: Uint8Array[], options: EncryptOptions = {}): Promise<Chunks> {
+  const cek = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
+  const nonce = randomBytes(12);
+  const infos: Uint8Array[] = [];
+  for (const der of recipients) {
+    const recipient = certInfo(der);
+    infos.push(recipient.kind === 'rsa' ? await keyTransRecipient(recipient, cek) : await keyAgreeRecipient(recipient, cek, options.ukm ?? false));
+  }
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: bs(nonce), tagLength: 128 }, cek, bs(plaintext)));
+  const ciphertext = sealed.subarray(0, sealed.length - 16);
+  const tag = sealed.subarray(sealed.length - 16);
+  const contentEncryption = algorithm(OID.aes256Gcm, sequence(octetString(nonce), integer(16)));
+  const encryptedContentInfo = wrap(0x30, chunks(oid(contentType), contentEncryption, ...wrap(0x80, chunks(ciphertext)).parts));
+  // RecipientInfos is a SET OF; DER wants it sorted, but RFC 5652 readers accept any order and we keep the caller's.
+  const authEnveloped = wrap(0x30, chunks(integer(0), tlv(0x31, ...infos), ...encryptedContentInfo.parts, octetString(tag)));
+  return wrap(0x30, chunks(oid(OID.authEnvelopedData), ...wrap(0xa0, authEnveloped).parts));
+}
+
+function ridMatches(rid: Element | undefined, me: CertInfo): boolean {
+  if (!rid) return false;
+  if (rid.tag === 0x30) return equalBytes(rid.raw, me.issuerAndSerial);
+  // subjectKeyIdentifier [0] IMPLICIT (KTRI) or rKeyId [0] IMPLICIT RecipientKeyIdentifier (KARI).
+  if (rid.tag === 0x80) return !!me.subjectKeyId && equalBytes(rid.value, me.subjectKeyId);
+  if (rid.tag === 0xa0) {
+    const [ski] = children(rid, 'rKeyId');
+    return !!ski && !!me.subjectKeyId && equalBytes(ski.value, me.subjectKeyId);
+  }
+  return false;
+}
+
+async function unwrapKeyTrans(info: Element, me: CertInfo, identity: Identity, limits: ReadLimits): Promise<CryptoKey | undefined> {
+  const fields = children(info, 'KeyTransRecipientInfo', limits);
+  if (!ridMatches(fields[1], me)) return undefined;
+  const [algOid, params] = children(expectTag(fields[2], 0x30, 'keyEncryptionAlgorithm'), 'keyEncryptionAlgorithm', limits);
+  const alg = readOid(algOid, 'keyEncryptionAlgorithm');
+  if (alg === OID.rsaEncryption) throw new EnvelopeError('unsupported', 'PKCS#1 v1.5 key transport is refused (Bleichenbacher); the sender must use RSAES-OAEP with SHA-256');
+  if (alg !== OID.rsaesOaep) throw new EnvelopeError('unsupported', `key transport algorithm ${alg} is not supported`);
+  let hash: string = OID.sha1;
+  let mgfHash: string = OID.sha1;
+  for (const param of params ? children(expectTag(params, 0x30, 'RSAES-OAEP-params'), 'RSAES-OAEP-params', limits) : []) {
+    if (param.tag === 0xa0) hash = readOid(children(children(param, 'hashFunc')[0] as Element, 'hashFunc')[0], 'hashFunc');
+    else if (param.tag === 0xa1) {
+      const [mgf, mgfParams] = children(children(param, 'maskGenFunc')[0] as Element, 'maskGenFunc');
+      if (readOid(mgf, 'maskGenFunc') !== OID.mgf1) throw new EnvelopeError('unsupported', 'RSAES-OAEP mask generation other than MGF1');
+      mgfHash = readOid(children(expectTag(mgfParams, 0x30, 'MGF1 hash'), 'MGF1 hash')[0], 'MGF1 hash');
+    } else if (param.tag === 0xa2) throw new EnvelopeError('unsupported', 'RSAES-OAEP with a label (pSourceFunc) is not supported');
+  }
+  if (hash !== OID.sha256 || mgfHash !== OID.sha256) throw new EnvelopeError('unsupported', 'RSAES-OAEP must use SHA-256 and MGF1-SHA-256');
+  const encryptedKey = expectTag(fields[3], 0x04, 'encryptedKey').value;
+  if (identity.decryptionKey.algorithm.name !== 'RSA-OAEP') return undefined;
+  try {
+    const raw = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, identity.decryptionKey, bs(encryptedKey)));
+    return await importCek(raw);
+  } catch (error) {
+    throw new EnvelopeError('decrypt', 'the content-encryption key could not be decrypted', { cause: error });
+  }
+}
+
+function importCek(raw: Uint8Array): Promise<CryptoKey> {
+  if (raw.length !== 16 && raw.length !== 24 && raw.length !== 32) throw new EnvelopeError('decrypt', 'the content-encryption key has the wrong length');
+  return crypto.subtle.importKey('raw', bs(raw), 'AES-GCM', false, ['decrypt']);
+}
+
+async function unwrapKeyAgree(info: Element, me: CertInfo, identity: Identity, limits: ReadLimits): Promise<CryptoKey | undefined> {
+  const fields = children(info, 'KeyAgreeRecipientInfo', limits);
+  if (readSmallInteger(fields[0], 'KeyAgreeRecipientInfo.version') !== 3) throw new EnvelopeError('malformed', 'KeyAgreeRecipientInfo.version is not 3');
+  let index = 1;
+  const originatorWrapper = expectTag(fields[index++], 0xa0, 'originator');
+  let ukm: Uint8Array | undefined;
+  if (fields[index]?.tag === 0xa1) ukm = expectTag(children(fields[index++] as Element, 'ukm')[0], 0x04, 'ukm').value;
+  const [kdfOid, wrapAlgorithm] = children(expectTag(fields[index++], 0x30, 'keyEncryptionAlgorithm'), 'keyEncryptionAlgorithm', limits);
+  const recipientKeys = children(expectTag(fields[index], 0x30, 'recipientEncryptedKeys'), 'recipientEncryptedKeys', limits);
+  let wrapped: Uint8Array | undefined;
+  for (const entry of recipientKeys) {
+    const [rid, key] = children(expectTag(entry, 0x30, 'RecipientEncryptedKey'), 'RecipientEncryptedKey', limits);
+    if (ridMatches(rid, me)) wrapped = expectTag(key, 0x04, 'encryptedKey').value;
+  }
+  if (!wrapped) return undefined;
+  const kdf = readOid(kdfOid, 'keyEncryptionAlgorithm');
+  const hash = KDF_HASH[kdf];
+  if (!hash) throw new EnvelopeError('unsupported', `key agreement scheme ${kdf} is not supported (expected dhSinglePass-stdDH-sha256kdf-scheme)`);
+  const wrapOid = readOid(children(expectTag(wrapAlgorithm, 0x30, 'KeyWrapAlgorithm'), 'KeyWrapAlgorithm')[0], 'KeyWrapAlgorithm');
+  if (!WRAP_LENGTH[wrapOid]) throw new EnvelopeError('unsupported', `key wrap algorithm ${wrapOid} is not supported`);
+  const [originator] = children(originatorWrapper, 'originator');
+  if (!originator || originator.tag !== 0xa1) throw new EnvelopeError('unsupported', 'only an ephemeral originatorKey is supported in KeyAgreeRecipientInfo');
+  const [, point] = children(originator, 'originatorKey');
+  const pointBytes = expectTag(point, 0x03, 'originatorKey.publicKey').value.subarray(1);
+  if (identity.decryptionKey.algorithm.name !== 'ECDH') return undefined;
+  try {
+    const originatorKey = await crypto.subtle.importKey('raw', bs(pointBytes), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+    const kek = await deriveKek(hash, identity.decryptionKey, originatorKey, wrapOid, ukm, 'unwrapKey');
+    return await crypto.subtle.unwrapKey('raw', bs(wrapped), kek, 'AES-KW', 'AES-GCM', false, ['decrypt']);
+  } catch (error) {
+    throw new EnvelopeError('decrypt', 'the content-encryption key could not be unwrapped', { cause: error });
+  }
+}
+
+/** Decrypts ContentInfo(AuthEnvelopedData) for `identity`; returns the content type and plaintext. */
+export async function decryptAuthEnveloped(root: Element, identity: Identity, limits: ReadLimits): Promise<{ contentType: string; plaintext: Uint8Array }> {
+  const [type, explicit] = children(expectTag(root, 0x30, 'ContentInfo'), 'ContentInfo', limits);
+  const outerType = readOid(type, 'ContentInfo.contentType');
+  if (outerType === OID.envelopedData) throw new EnvelopeError('unsupported', 'EnvelopedData (no authentication) is refused; the sender must use AuthEnvelopedData with AES-GCM');
+  if (outerType !== OID.authEnvelopedData) throw new EnvelopeError('malformed', `not an AuthEnvelopedData message (content type ${outerType})`);
+  const [body] = children(expectTag(explicit, 0xa0, 'ContentInfo.content'), 'ContentInfo.content', limits);
+  const fields = children(expectTag(body, 0x30, 'AuthEnvelopedData'), 'AuthEnvelopedData', limits);
+  if (readSmallInteger(fields[0], 'AuthEnvelopedData.version') !== 0) throw new EnvelopeError('malformed', 'AuthEnvelopedData.version is not 0');
+  let index = 1;
+  if (fields[index]?.tag === 0xa0) index++; // originatorInfo
+  const recipientInfos = children(expectTag(fields[index++], 0x31, 'recipientInfos'), 'recipientInfos', limits);
+  const encryptedContentInfo = children(expectTag(fields[index++], 0x30, 'authEncryptedContentInfo'), 'authEncryptedContentInfo', limits);
+  let aad = new Uint8Array(0);
+  if (fields[index]?.tag === 0xa1) {
+    // RFC 5083 §2.1: the AAD is the DER of authAttrs with the SET OF tag.
+    aad = new Uint8Array((fields[index++] as Element).raw);
+    aad[0] = 0x31;
+  }
+  const mac = expectTag(fields[index], 0x04, 'mac').value;
+
+  const contentType = readOid(encryptedContentInfo[0], 'contentType');
+  const [algOid, gcmParams] = children(expectTag(encryptedContentInfo[1], 0x30, 'contentEncryptionAlgorithm'), 'contentEncryptionAlgorithm', limits);
+  const contentAlgorithm = readOid(algOid, 'contentEncryptionAlgorithm');
+  if (!GCM_LENGTH[contentAlgorithm]) throw new EnvelopeError('unsupported', `content encryption ${contentAlgorithm} is not AES-GCM`);
+  const gcm = children(expectTag(gcmParams, 0x30, 'GCMParameters'), 'GCMParameters', limits);
+  const nonce = expectTag(gcm[0], 0x04, 'aes-nonce').value;
+  const icvLength = gcm[1] ? readSmallInteger(gcm[1], 'aes-ICVlen') : 12;
+  // A 12-byte nonce is the only length GCM uses directly (NIST SP 800-38D §8.2); other lengths go
+  // through GHASH and are refused, as is any tag shorter than 16 bytes.
+  if (nonce.length !== 12) throw new EnvelopeError('unsupported', `AES-GCM nonce of ${nonce.length} bytes (only 12 is accepted)`);
+  if (icvLength !== 16 || mac.length !== 16) throw new EnvelopeError('unsupported', `AES-GCM tag of ${mac.length} bytes (ICVlen ${icvLength}; only 16 is accepted)`);
+  const encrypted = encryptedContentInfo[2];
+  if (!encrypted || (encrypted.tag !== 0x80 && encrypted.tag !== 0xa0)) throw new EnvelopeError('malformed', 'no encryptedContent');
+  const ciphertext = readOctets(encrypted, 'encryptedContent', limits);
+
+  const me = certInfo(identity.certificate);
+  let cek: CryptoKey | undefined;
+  let failure: unknown;
+  for (const info of recipientInfos) {
+    try {
+      if (info.tag === 0x30) cek = await unwrapKeyTrans(info, me, identity, limits);
+      else if (info.tag === 0xa1) cek = await unwrapKeyAgree(info, me, identity, limits);
+    } catch (error) {
+      if (error instanceof EnvelopeError && error.reason !== 'decrypt') throw error;
+      failure = error;
+    }
+    if (cek) break;
+  }
+  if (!cek) {
+    if (failure) throw failure;
+    throw new EnvelopeError('decrypt', `the message is not encrypted to '${me.subject}'`);
+  }
+  if ((cek.algorithm as AesKeyAlgorithm).length / 8 !== GCM_LENGTH[contentAlgorithm]) throw new EnvelopeError('decrypt', 'the content-encryption key does not match the content algorithm');
+  const sealed = new Uint8Array(ciphertext.length + 16);
+  sealed.set(ciphertext, 0);
+  sealed.set(mac, ciphertext.length);
+  try {
+    const plaintext = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bs(nonce), additionalData: bs(aad), tagLength: 128 }, cek, sealed));
+    return { contentType, plaintext };
+  } catch (error) {
+    throw new EnvelopeError('decrypt', 'AES-GCM authentication failed: the message was altered or damaged', { cause: error });
+  }
+}
+

@@ -1,0 +1,247 @@
+/**
+ * CMS SignedData (RFC 5652 §5) with exactly one signer, SHA-256 and signed attributes, written
+ * and read with our DER module so the content (up to 64 MiB) is never copied into ASN.1 objects.
+ *
+ * pkijs 4.0.0 trap this avoids: `SignedData.sign()` defaults to SHA-1; here the digest is always
+ * SHA-256 (RFC 5754) and nothing else is written.
+ */
+import { EnvelopeError } from '../errors.js';
+import type { Identity } from '../identity.js';
+import { bs, equalBytes } from './bytes.js';
+import { certInfo, signatureAlgorithmFor, signWith, verifyWith } from './cert.js';
+import type { CertInfo } from './cert.js';
+import { algorithm, children, contextConstructed, expectTag, header, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, setOf, time, tlv } from './der.js';
+import type { Element, ReadLimits } from './der.js';
+import { DIGESTS, OID } from './oids.js';
+
+/** Byte chunks that will be joined once, at the end, so big contents are copied once only. */
+export interface Chunks {
+  parts: Uint8Array[];
+  length: number;
+}
+
+export function chunks(...parts: Uint8Array[]): Chunks {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  return { parts, length };
+}
+
+/** Wraps chunks in a TLV header without copying them. */
+export function wrap(tag: number, inner: Chunks): Chunks {
+  const head = header(tag, inner.length);
+  return { parts: [head, ...inner.parts], length: head.length + inner.length };
+}
+
+export function join(input: Chunks): Uint8Array {
+  if (input.parts.length === 1) return input.parts[0] as Uint8Array;
+  const out = new Uint8Array(input.length);
+  let offset = 0;
+  for (const part of input.parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** One Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }. */
+export function attribute(type: string, ...values: Uint8Array[]): Uint8Array {
+  return sequence(oid(type), setOf(values));
+}
+
+export interface BuildSignedDataInput {
+  /** The eContent bytes (already padded). */
+  content: Uint8Array;
+  /** eContentType. */
+  contentType: string;
+  signer: Identity;
+  /** Further signed attributes (DER Attribute SEQUENCEs). */
+  attributes: Uint8Array[];
+  signingTime: Date;
+}
+
+export interface BuiltSignedData {
+  /** ContentInfo(SignedData) as chunks. */
+  contentInfo: Chunks;
+  /** The signature value, for receipts (originatorSignatureValue). */
+  signature: Uint8Array;
+  /** DER of the signed attributes with the SET tag, for receipts (msgSigDigest). */
+  signedAttributes: Uint8Array;
+}
+
+/** Builds ContentInfo(SignedData) with one SignerInfo identified by issuer and serial number. */
+export async function buildSignedData(input: BuildSignedDataInput): Promise<BuiltSignedData> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bs(input.content)));
+  const signedAttributes = setOf([
+    attribute(OID.contentType, oid(input.contentType)),
+    attribute(OID.signingTime, time(input.signingTime)),
+    attribute(OID.messageDigest, octetString(digest)),
+    ...input.attributes,
+  ]);
+  const signature = await signWith(input.signer.signingKey, signedAttributes);
+  const signerCert = certInfo(input.signer.certificate);
+  const signerInfo = sequence(
+    integer(1),
+    signerCert.issuerAndSerial,
+    algorithm(OID.sha256),
+    // [0] IMPLICIT SET OF Attribute: same bytes as the signed SET, tag 0xA0.
+    tlv(0xa0, signedAttributes.subarray(lengthOfHeader(signedAttributes))),
+    signatureAlgorithmFor(input.signer.signingKey),
+    octetString(signature),
+  );
+  // RFC 5652 §5.1: version 1 for id-data with issuerAndSerialNumber, 3 for other eContentTypes.
+  const version = input.contentType === OID.data ? 1 : 3;
+  const encapsulated = wrap(0x30, chunks(oid(input.contentType), ...wrap(0xa0, wrap(0x04, chunks(input.content))).parts));
+  const certificates = contextConstructed(0, input.signer.certificate, ...input.signer.chain);
+  const signedData = wrap(0x30, chunks(integer(version), tlv(0x31, algorithm(OID.sha256)), ...encapsulated.parts, certificates, tlv(0x31, signerInfo)));
+  const contentInfo = wrap(0x30, chunks(oid(OID.signedData), ...wrap(0xa0, signedData).parts));
+  return { contentInfo, signature, signedAttributes };
+}
+
+function lengthOfHeader(der: Uint8Array): number {
+  const first = der[1] as number;
+  return first < 0x80 ? 2 : 2 + (first & 0x7f);
+}
+
+/** A signer as read from SignedData. */
+export interface ParsedSigner {
+  /** IssuerAndSerialNumber DER, when the sid is one. */
+  issuerAndSerial: Uint8Array | undefined;
+  /** SubjectKeyIdentifier, when the sid is one. */
+  subjectKeyId: Uint8Array | undefined;
+  digestAlgorithm: string;
+  /** The signed attributes re-tagged as SET (what was signed). */
+  signedAttributes: Uint8Array;
+  /** attribute OID → values. */
+  attributes: Map<string, Element[]>;
+  signatureAlgorithm: string;
+  signature: Uint8Array;
+}
+
+export interface ParsedSignedData {
+  contentType: string;
+  content: Uint8Array;
+  certificates: Uint8Array[];
+  signers: ParsedSigner[];
+}
+
+/** Reads ContentInfo(SignedData). Structure errors are `ERR_ENVELOPE_MALFORMED`. */
+export function parseSignedDataContentInfo(root: Element, limits: ReadLimits): ParsedSignedData {
+  const [type, explicit] = children(expectTag(root, 0x30, 'ContentInfo'), 'ContentInfo', limits);
+  const contentType = readOid(type, 'ContentInfo.contentType');
+  if (contentType !== OID.signedData) throw new EnvelopeError('malformed', `inner content is ${contentType}, not SignedData`);
+  const [signedData] = children(expectTag(explicit, 0xa0, 'ContentInfo.content'), 'ContentInfo.content', limits);
+  return parseSignedData(expectTag(signedData, 0x30, 'SignedData'), limits);
+}
+
+/** Reads a SignedData SEQUENCE. */
+export function parseSignedData(element: Element, limits: ReadLimits): ParsedSignedData {
+  const fields = children(element, 'SignedData', limits);
+  readSmallInteger(fields[0], 'SignedData.version');
+  const [eType, eContentWrapper] = children(expectTag(fields[2], 0x30, 'encapContentInfo'), 'encapContentInfo', limits);
+  const contentType = readOid(eType, 'eContentType');
+  if (!eContentWrapper) throw new EnvelopeError('malformed', 'SignedData has no encapsulated content (detached signatures are not accepted)');
+  const [eContent] = children(expectTag(eContentWrapper, 0xa0, 'eContent'), 'eContent', limits);
+  if (!eContent || (eContent.tag !== 0x04 && eContent.tag !== 0x24)) throw new EnvelopeError('malformed', 'eContent is not an OCTET STRING');
+  const content = readOctets(eContent, 'eContent', limits);
+  const certificates: Uint8Array[] = [];
+  let index = 3;
+  if (fields[index]?.tag === 0xa0) {
+    for (const cert of children(fields[index] as Element, 'certificates', limits)) if (cert.tag === 0x30) certificates.push(cert.raw);
+    index++;
+  }
+  if (fields[index]?.tag === 0xa1) index++; // crls
+  const signerInfos = children(expectTag(fields[index], 0x31, 'signerInfos'), 'signerInfos', limits);
+  if (signerInfos.length === 0) throw new EnvelopeError('signature', 'SignedData has no signer');
+  const signers = signerInfos.map((info) => parseSigner(info, limits));
+  return { contentType, content, certificates, signers };
+}
+
+function parseSigner(element: Element, limits: ReadLimits): ParsedSigner {
+  const fields = children(expectTag(element, 0x30, 'SignerInfo'), 'SignerInfo', limits);
+  const sid = fields[1];
+  let issuerAndSerial: Uint8Array | undefined;
+  let subjectKeyId: Uint8Array | undefined;
+  if (sid?.tag === 0x30) issuerAndSerial = sid.raw;
+  else if (sid?.tag === 0x80) subjectKeyId = sid.value;
+  else throw new EnvelopeError('malformed', 'SignerInfo.sid is neither issuerAndSerialNumber nor subjectKeyIdentifier');
+  const digestAlgorithm = readOid(children(expectTag(fields[2], 0x30, 'digestAlgorithm'), 'digestAlgorithm', limits)[0], 'digestAlgorithm');
+  let index = 3;
+  const attrsElement = fields[index]?.tag === 0xa0 ? (fields[index++] as Element) : undefined;
+  if (!attrsElement) throw new EnvelopeError('signature', 'SignerInfo has no signed attributes (required: contentType and messageDigest)');
+  const signatureAlgorithm = readOid(children(expectTag(fields[index++], 0x30, 'signatureAlgorithm'), 'signatureAlgorithm', limits)[0], 'signatureAlgorithm');
+  const signature = expectTag(fields[index], 0x04, 'signature').value;
+  const attributes = new Map<string, Element[]>();
+  for (const attr of children(attrsElement, 'signedAttrs', limits)) {
+    const [type, values] = children(expectTag(attr, 0x30, 'Attribute'), 'Attribute', limits);
+    const id = readOid(type, 'Attribute.attrType');
+    if (attributes.has(id)) throw new EnvelopeError('signature', `signed attribute ${id} appears twice`);
+    attributes.set(id, children(expectTag(values, 0x31, 'attrValues'), 'attrValues', limits));
+  }
+  // What was signed is the attributes with an explicit SET OF tag (RFC 5652 §5.4).
+  const signedAttributes = new Uint8Array(attrsElement.raw);
+  signedAttributes[0] = 0x31;
+  return { issuerAndSerial, subjectKeyId, digestAlgorithm, signedAttributes, attributes, signatureAlgorithm, signature };
+}
+
+/** The single value of a signed attribute, or undefined. More than one value is a signature error. */
+export function singleAttribute(signer: ParsedSigner, type: string): Element | undefined {
+  const values = signer.attributes.get(type);
+  if (!values) return undefined;
+  if (values.length !== 1) throw new EnvelopeError('signature', `signed attribute ${type} must have exactly one value`);
+  return values[0];
+}
+
+/** Signature algorithm OIDs in SignerInfo we accept, mapped to the key family. */
+const SIGNER_ALGORITHMS: Record<string, 'ec' | 'rsa'> = {
+  '1.2.840.10045.4.3.2': 'ec',
+  '1.2.840.10045.4.3.3': 'ec',
+  '1.2.840.10045.4.3.4': 'ec',
+  [OID.rsaEncryption]: 'rsa',
+  [OID.sha256WithRsa]: 'rsa',
+  '1.2.840.113549.1.1.12': 'rsa',
+  '1.2.840.113549.1.1.13': 'rsa',
+};
+
+/** X.509 signature OID for the digest and key family (CMS may name rsaEncryption alone, RFC 3370 §3.2). */
+function certStyleAlgorithm(signer: ParsedSigner, kind: 'ec' | 'rsa'): string {
+  if (signer.signatureAlgorithm !== OID.rsaEncryption) return signer.signatureAlgorithm;
+  const byDigest: Record<string, string> = { [OID.sha256]: OID.sha256WithRsa, [OID.sha384]: '1.2.840.113549.1.1.12', [OID.sha512]: '1.2.840.113549.1.1.13' };
+  return kind === 'rsa' ? (byDigest[signer.digestAlgorithm] ?? '') : '';
+}
+
+/**
+ * Verifies the one signer of `parsed`: finds its certificate among SignedData.certificates,
+ * checks contentType and messageDigest attributes and the signature over the signed attributes.
+ * Resolves to the signer certificate. Throws `ERR_ENVELOPE_SIGNATURE` or `ERR_ENVELOPE_UNSUPPORTED`.
+ */
+export async function verifySigner(parsed: ParsedSignedData): Promise<{ signer: ParsedSigner; certificate: CertInfo }> {
+  if (parsed.signers.length !== 1) throw new EnvelopeError('signature', `expected one signer, found ${parsed.signers.length}`);
+  const signer = parsed.signers[0] as ParsedSigner;
+  const hash = DIGESTS[signer.digestAlgorithm];
+  if (!hash || hash === 'SHA-1') throw new EnvelopeError('unsupported', `digest algorithm ${signer.digestAlgorithm} is not accepted (SHA-256, SHA-384 or SHA-512)`);
+  const kind = SIGNER_ALGORITHMS[signer.signatureAlgorithm];
+  if (!kind) throw new EnvelopeError('unsupported', `signature algorithm ${signer.signatureAlgorithm} is not supported`);
+  let certificate: CertInfo | undefined;
+  for (const der of parsed.certificates) {
+    let info: CertInfo;
+    try {
+      info = certInfo(der);
+    } catch {
+      continue;
+    }
+    if (signer.issuerAndSerial ? equalBytes(info.issuerAndSerial, signer.issuerAndSerial) : info.subjectKeyId && signer.subjectKeyId && equalBytes(info.subjectKeyId, signer.subjectKeyId)) {
+      certificate = info;
+      break;
+    }
+  }
+  if (!certificate) throw new EnvelopeError('signature', "the signer's certificate is not included in the message");
+  const contentType = singleAttribute(signer, OID.contentType);
+  if (!contentType || readOid(contentType, 'contentType attribute') !== parsed.contentType) throw new EnvelopeError('signature', 'the signed contentType attribute is missing or does not match eContentType');
+  const messageDigest = singleAttribute(signer, OID.messageDigest);
+  if (!messageDigest || messageDigest.tag !== 0x04) throw new EnvelopeError('signature', 'the signed messageDigest attribute is missing');
+  const digest = new Uint8Array(await crypto.subtle.digest(hash, bs(parsed.content)));
+  if (!equalBytes(digest, messageDigest.value)) throw new EnvelopeError('signature', 'the content does not match the signed messageDigest');
+  const ok = await verifyWith(certificate, certStyleAlgorithm(signer, kind), signer.signedAttributes, signer.signature);
+  if (!ok) throw new EnvelopeError('signature', `the signature by '${certificate.subject}' does not verify`);
+  return { signer, certificate };
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemorySeenStore, openEnvelope, sealEnvelope } from '@sealpost/sdk/crypto';
+import type { OpenOptions } from '@sealpost/sdk/crypto';
+import { AT, makePki } from './pki.js';
+import type { TestPki } from './pki.js';
+import { openssl, tempDir } from './helpers.js';
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('seal and open', () => {
+  let pki: TestPki;
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    pki = await makePki();
+    tmp = await tempDir();
+  });
+  afterAll(() => tmp.cleanup());
+
+  const opts = (over: Partial<OpenOptions> = {}): OpenOptions => ({ identity: pki.bob.identity, trust: pki.trust, at: AT, seenStore: new MemorySeenStore({ now: () => AT }), ...over });
+
+  it('round-trips to an RSA and an EC recipient and the sender, with the header verified', async () => {
+    const payload = text('MSH|^~\\&|GP|HARBOURSIDE|…\r');
+    const { envelope, header } = await sealEnvelope(payload, {
+      sender: pki.jane.identity,
+      recipients: [pki.bob.identity.certificate, pki.carol.identity.certificate],
+      mediaType: 'x-application/hl7-v2+er7',
+      now: AT,
+      padding: 100,
+    });
+    expect(header.intendedRecipients.map((r) => r.address)).toEqual(['bob@hospital.example', 'carol@elsewhere.example']);
+    for (const id of [pki.bob, pki.carol, pki.jane]) {
+      const opened = await openEnvelope(envelope, opts({ identity: id.identity }));
+      expect(opened.payload).toEqual(payload);
+      expect(opened.header?.messageId).toBe(header.messageId);
+      expect(opened.signer.addresses).toEqual(['jane@harbourside-gp.example']);
+      expect(opened.chain).toHaveLength(2);
+      expect(opened.checks).toEqual({ recipientBinding: true, replay: true, expiry: true });
+    }
+  });
+
+  it('an RSA sender seals to an EC recipient', async () => {
+    const { envelope } = await sealEnvelope(text('hi'), { sender: pki.bob.identity, recipients: [pki.jane.identity.certificate], now: AT, ukm: true });
+    const opened = await openEnvelope(envelope, opts({ identity: pki.jane.identity }));
+    expect(new TextDecoder().decode(opened.payload)).toBe('hi');
+  });
+
+  for (const [label, ukm] of [['without UKM', false], ['with UKM', true]] as const) {
+    it(`openssl cms -decrypt then -verify opens what we seal (RSA-OAEP and ECDH ${label})`, async () => {
+      const payload = text(`letter ${label}\n`.repeat(50));
+      const { envelope } = await sealEnvelope(payload, { sender: pki.jane.identity, recipients: [pki.bob.identity.certificate, pki.carol.identity.certificate], now: AT, ukm });
+      const file = await tmp.write(`sealed-${ukm}.p7m`, envelope);
+      const caPem = await tmp.write('ca.pem', toPemCa());
+      for (const who of [pki.bob, pki.carol]) {
+        const cert = await tmp.write('recip.pem', pki.certPem(who));
+        const key = await tmp.write('recip.key', await pki.keyPem(who));
+        const inner = await openssl(['cms', '-decrypt', '-inform', 'DER', '-in', file, '-recip', cert, '-inkey', key, '-passin', 'pass:pw', '-binary']);
+        const innerFile = await tmp.write('inner.der', inner);
+        const out = await openssl(['cms', '-verify', '-inform', 'DER', '-in', innerFile, '-CAfile', caPem, '-binary', '-attime', String(AT.getTime() / 1000), '-purpose', 'smimesign']);
+        expect(new Uint8Array(out)).toEqual(payload);
+      }
+    });
+  }
+
+  function toPemCa(): string {
+    return pki.certPem(pki.ca);
+  }
+
+  for (const kdf of ['sha1', 'sha256'] as const) {
+    it(`opens openssl cms -sign | -encrypt -aes-256-gcm (RSA-OAEP + ECDH ${kdf}kdf, two recipients) with interop`, async () => {
+      const payload = text('from another system\n');
+      const input = await tmp.write('plain.txt', payload);
+      const signerCert = await tmp.write('signer.pem', pki.certPem(pki.jane));
+      const signerKey = await tmp.write('signer.key', await pki.keyPem(pki.jane));
+      const signed = await tmp.write('signed.der', await openssl(['cms', '-sign', '-in', input, '-signer', signerCert, '-inkey', signerKey, '-passin', 'pass:pw', '-binary', '-nodetach', '-outform', 'DER', '-md', 'sha256']));
+      const bobPem = await tmp.write('bob.pem', pki.certPem(pki.bob));
+      const carolPem = await tmp.write('carol.pem', pki.certPem(pki.carol));
+      const enc = await openssl(['cms', '-encrypt', '-aes-256-gcm', '-binary', '-in', signed, '-outform', 'DER', '-recip', bobPem, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha256', '-recip', carolPem, '-keyopt', `ecdh_kdf_md:${kdf}`]);
+      for (const who of [pki.bob, pki.carol]) {
+        const opened = await openEnvelope(new Uint8Array(enc), opts({ identity: who.identity, interop: true }));
+        expect(opened.payload).toEqual(payload);
+        expect(opened.header).toBeUndefined();
+        expect(opened.checks).toEqual({ recipientBinding: false, replay: false, expiry: false });
+        expect(opened.signer.subject).toBe('CN=Dr Jane Citizen, E=jane@harbourside-gp.example');
+      }
+      await expect(openEnvelope(new Uint8Array(enc), opts())).rejects.toMatchObject({ code: 'ERR_ENVELOPE_NO_HEADER', reason: 'no-header' });
+    });
+  }
+});
