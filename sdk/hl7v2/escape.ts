@@ -110,12 +110,15 @@ function patternFor(d: Delimiters): RegExp {
 /**
  * Escapes plain text for use as one HL7 leaf value, so that it can never be read as structure:
  * each delimiter becomes its escape sequence (`O|Brien` → `O\F\Brien`), line breaks become
- * `\.br\`, and other control characters become `\Xhh\`. The inverse of {@link unescapeText}.
+ * `\.br\` (`\X0A\` when `.` is a delimiter), and other control characters become `\Xhh\`. The inverse of {@link unescapeText}.
  */
 export function escapeText(text: string, delimiters: Delimiters = DEFAULT_DELIMITERS): string {
   const re = patternFor(delimiters);
   if (!re.test(text)) return text;
   re.lastIndex = 0;
+  // `\.br\` would be split apart if '.' is itself a delimiter; hex says the same thing safely.
+  const dotIsDelimiter = delimiters.escape === '.' || delimiters.field === '.' || delimiters.component === '.' || delimiters.repetition === '.' || delimiters.subcomponent === '.' || delimiters.truncation === '.';
+  const lineBreak = dotIsDelimiter ? `${delimiters.escape}X0A${delimiters.escape}` : `${delimiters.escape}.br${delimiters.escape}`;
   return text.replace(re, (c) => {
     switch (c) {
       case delimiters.escape: return `${c}E${c}`;
@@ -126,7 +129,7 @@ export function escapeText(text: string, delimiters: Delimiters = DEFAULT_DELIMI
       case delimiters.truncation: return `${delimiters.escape}P${delimiters.escape}`;
       case '\r\n':
       case '\n':
-      case '\r': return `${delimiters.escape}.br${delimiters.escape}`;
+      case '\r': return lineBreak;
       default: return `${delimiters.escape}X${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}${delimiters.escape}`;
     }
   });

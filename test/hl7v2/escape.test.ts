@@ -60,4 +60,16 @@ describe('escapeText', () => {
     expect(escaped).not.toMatch(/[*\]\-\\]/);
     expect(unescapeText(escaped, d)).toBe(text);
   });
+
+  it('writes line breaks as hex when "." is a delimiter, so \\.br\\ cannot be split (found by fuzzing)', () => {
+    for (const d of [
+      { field: '=', component: '@', repetition: '{', escape: ']', subcomponent: '.' },
+      { field: '`', component: '%', repetition: '?', escape: '.', subcomponent: '^' },
+    ]) {
+      const escaped = escapeText('a\rb', d);
+      expect(escaped).toBe(`a${d.escape}X0A${d.escape}b`);
+      expect(unescapeText(escaped, d)).toBe('a\nb');
+    }
+  });
 });
+
