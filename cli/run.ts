@@ -1,9 +1,10 @@
 import type { CliIo, CommandGroup } from './io.js';
 import { UsageError } from './io.js';
 import { hl7Command } from './commands/hl7.js';
+import { fhirCommand } from './commands/fhir.js';
 
 /** Command groups in the order `sealpost --help` lists them. Each issue's commands register here. */
-const groups: CommandGroup[] = [hl7Command];
+const groups: CommandGroup[] = [hl7Command, fhirCommand];
 
 function help(): string {
   const lines = ['Usage: sealpost <command> [options]', '', 'Commands:'];
