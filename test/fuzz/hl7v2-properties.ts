@@ -127,4 +127,9 @@ export const mutatedMessagesNeverCrash = fc.property(
   },
 );
 
-export const properties = { buildParseRoundTrip, randomBytesNeverCrash, mutatedMessagesNeverCrash };
+/** Each property as a runner taking the run count, so callers need not know the value types. */
+export const properties: Record<string, (numRuns: number) => fc.RunDetails<unknown>> = {
+  buildParseRoundTrip: (numRuns) => fc.check(buildParseRoundTrip, { numRuns }) as fc.RunDetails<unknown>,
+  randomBytesNeverCrash: (numRuns) => fc.check(randomBytesNeverCrash, { numRuns }) as fc.RunDetails<unknown>,
+  mutatedMessagesNeverCrash: (numRuns) => fc.check(mutatedMessagesNeverCrash, { numRuns }) as fc.RunDetails<unknown>,
+};
