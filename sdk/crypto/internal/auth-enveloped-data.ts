@@ -116,13 +116,15 @@ function ridMatches(rid: Element | undefined, me: CertInfo): boolean {
   if (rid.tag === 0x80) return !!me.subjectKeyId && equalBytes(rid.value, me.subjectKeyId);
   if (rid.tag === 0xa0) {
     const [ski] = children(rid, 'rKeyId');
-    return !!ski && !!me.subjectKeyId && equalBytes(ski.value, me.subjectKeyId);
+    return !!me.subjectKeyId && equalBytes(expectTag(ski, 0x04, 'rKeyId.subjectKeyIdentifier').value, me.subjectKeyId);
   }
   return false;
 }
 
 async function unwrapKeyTrans(info: Element, me: CertInfo, identity: Identity, limits: ReadLimits): Promise<CryptoKey | undefined> {
   const fields = children(info, 'KeyTransRecipientInfo', limits);
+  const version = readSmallInteger(fields[0], 'KeyTransRecipientInfo.version');
+  if (version !== 0 && version !== 2) throw new EnvelopeError('malformed', `KeyTransRecipientInfo.version ${version}`);
   if (!ridMatches(fields[1], me)) return undefined;
   const [algOid, params] = children(expectTag(fields[2], 0x30, 'keyEncryptionAlgorithm'), 'keyEncryptionAlgorithm', limits);
   const alg = readOid(algOid, 'keyEncryptionAlgorithm');
@@ -131,12 +133,13 @@ async function unwrapKeyTrans(info: Element, me: CertInfo, identity: Identity, l
   let hash: string = OID.sha1;
   let mgfHash: string = OID.sha1;
   for (const param of params ? children(expectTag(params, 0x30, 'RSAES-OAEP-params'), 'RSAES-OAEP-params', limits) : []) {
-    if (param.tag === 0xa0) hash = readOid(children(children(param, 'hashFunc')[0] as Element, 'hashFunc')[0], 'hashFunc');
+    if (param.tag === 0xa0) hash = readOid(children(expectTag(children(param, 'hashFunc')[0], 0x30, 'hashFunc'), 'hashFunc')[0], 'hashFunc');
     else if (param.tag === 0xa1) {
-      const [mgf, mgfParams] = children(children(param, 'maskGenFunc')[0] as Element, 'maskGenFunc');
+      const [mgf, mgfParams] = children(expectTag(children(param, 'maskGenFunc')[0], 0x30, 'maskGenFunc'), 'maskGenFunc');
       if (readOid(mgf, 'maskGenFunc') !== OID.mgf1) throw new EnvelopeError('unsupported', 'RSAES-OAEP mask generation other than MGF1');
       mgfHash = readOid(children(expectTag(mgfParams, 0x30, 'MGF1 hash'), 'MGF1 hash')[0], 'MGF1 hash');
     } else if (param.tag === 0xa2) throw new EnvelopeError('unsupported', 'RSAES-OAEP with a label (pSourceFunc) is not supported');
+    else throw new EnvelopeError('malformed', `unexpected RSAES-OAEP parameter tag 0x${param.tag.toString(16)}`);
   }
   if (hash !== OID.sha256 || mgfHash !== OID.sha256) throw new EnvelopeError('unsupported', 'RSAES-OAEP must use SHA-256 and MGF1-SHA-256');
   const encryptedKey = expectTag(fields[3], 0x04, 'encryptedKey').value;
@@ -176,7 +179,10 @@ async function unwrapKeyAgree(info: Element, me: CertInfo, identity: Identity, l
   if (!WRAP_LENGTH[wrapOid]) throw new EnvelopeError('unsupported', `key wrap algorithm ${wrapOid} is not supported`);
   const [originator] = children(originatorWrapper, 'originator');
   if (!originator || originator.tag !== 0xa1) throw new EnvelopeError('unsupported', 'only an ephemeral originatorKey is supported in KeyAgreeRecipientInfo');
-  const [, point] = children(originator, 'originatorKey');
+  const [originatorAlgorithm, point] = children(originator, 'originatorKey');
+  if (readOid(children(expectTag(originatorAlgorithm, 0x30, 'originatorKey.algorithm'), 'originatorKey.algorithm')[0], 'originatorKey.algorithm') !== OID.ecPublicKey) {
+    throw new EnvelopeError('unsupported', 'originatorKey is not an EC public key');
+  }
   const pointBytes = expectTag(point, 0x03, 'originatorKey.publicKey').value.subarray(1);
   if (identity.decryptionKey.algorithm.name !== 'ECDH') return undefined;
   try {
