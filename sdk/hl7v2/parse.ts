@@ -189,7 +189,7 @@ export function buildMessage(
     const end = ends[i]!;
     if (!isSegmentName(text, start, end)) {
       const name = text.slice(start, Math.min(start + 3, end)).replace(/[^\x20-\x7e]/g, '?');
-      throw new Hl7ParseError('ERR_HL7_PARSE', `invalid segment name '${name}': expected three characters A-Z, 0-9`, at(start, { segmentIndex: i + 1 }));
+      throw new Hl7ParseError('ERR_HL7_PARSE', `invalid segment name '${name}': expected three characters A-Z, 0-9`, at(start, { segmentIndex: i + 1, segmentName: name }));
     }
     const name = text.slice(start, start + 3);
     if (end > start + 3 && text[start + 3] !== delimiters.field) {
