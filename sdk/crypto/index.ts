@@ -20,3 +20,7 @@ export type { OpenOptions, OpenResult, ReceiptRequestInfo } from './open.js';
 export type { SealpostHeader } from './internal/header.js';
 export { MemorySeenStore } from './seen-store.js';
 export type { SeenStore } from './seen-store.js';
+export { createReceipt } from './create-receipt.js';
+export type { CreateReceiptOptions, ReceiptStatus, ReceiptStatusInfo } from './create-receipt.js';
+export { verifyReceipt } from './verify-receipt.js';
+export type { VerifyReceiptOptions, VerifiedReceipt } from './verify-receipt.js';

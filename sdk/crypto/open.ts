@@ -2,6 +2,7 @@ import { ChainError, EnvelopeError } from './errors.js';
 import type { Identity } from './identity.js';
 import { equalBytes, toHex } from './internal/bytes.js';
 import { certDigest, certInfo } from './internal/cert.js';
+import type { CertInfo } from './internal/cert.js';
 import { children, expectTag, readOctets, readRoot, readTime } from './internal/der.js';
 import type { Element, ReadLimits } from './internal/der.js';
 import { decryptAuthEnveloped } from './internal/auth-enveloped-data.js';
@@ -9,7 +10,7 @@ import { decodeHeader } from './internal/header.js';
 import type { SealpostHeader } from './internal/header.js';
 import { OID } from './internal/oids.js';
 import { parseSignedData, parseSignedDataContentInfo, singleAttribute, verifySigner } from './internal/signed-data.js';
-import type { ParsedSignedData } from './internal/signed-data.js';
+import type { ParsedSignedData, ParsedSigner } from './internal/signed-data.js';
 import type { SeenStore } from './seen-store.js';
 import { MAX_PAYLOAD_BYTES } from './seal.js';
 import type { TrustStore } from './trust-store.js';
@@ -93,24 +94,28 @@ function readReceiptRequest(value: Element | undefined): ReceiptRequestInfo | un
  * `ERR_ENVELOPE_<REASON>`; structure and limit failures are `malformed`/`too-large`, refused
  * algorithms `unsupported`, a plain CMS message without `interop` is `no-header`.
  */
-export async function openEnvelope(envelope: Uint8Array, options: OpenOptions): Promise<OpenResult> {
+/** @internal Decrypts, verifies the signature and the chain; shared by openEnvelope and receipts. */
+export async function decryptAndVerify(envelope: Uint8Array, options: Pick<OpenOptions, 'identity' | 'trust' | 'at' | 'maxBytes' | 'maxDepth'>, expectedContentType: string = OID.data): Promise<{ signedData: ParsedSignedData; signer: ParsedSigner; certificate: CertInfo; chain: Uint8Array[] }> {
   const maxBytes = options.maxBytes ?? MAX_PAYLOAD_BYTES + 1024 * 1024;
   if (envelope.length > maxBytes) throw new EnvelopeError('too-large', `envelope of ${envelope.length} bytes exceeds the ${maxBytes}-byte limit`);
   const limits: ReadLimits = { maxDepth: options.maxDepth ?? 32 };
   const at = options.at ?? new Date();
-
   const { contentType, plaintext } = await decryptAuthEnveloped(readRoot(envelope, 'envelope', limits), options.identity, limits);
   const signedData = innerSignedData(contentType, plaintext, limits);
-  if (signedData.contentType !== OID.data) throw new EnvelopeError('malformed', `signed content type ${signedData.contentType} is not data`);
+  if (signedData.contentType !== expectedContentType) throw new EnvelopeError('malformed', `signed content type ${signedData.contentType} is not ${expectedContentType}`);
   const { signer, certificate } = await verifySigner(signedData);
-
-  let chain: Uint8Array[];
   try {
-    chain = await validateChain(certificate.der, options.trust, { at, intermediates: signedData.certificates, use: 'sign' });
+    const chain = await validateChain(certificate.der, options.trust, { at, intermediates: signedData.certificates, use: 'sign' });
+    return { signedData, signer, certificate, chain };
   } catch (error) {
     if (error instanceof ChainError) throw new EnvelopeError('chain', `signer certificate refused: ${error.message}`, { cause: error });
     throw error;
   }
+}
+
+export async function openEnvelope(envelope: Uint8Array, options: OpenOptions): Promise<OpenResult> {
+  const at = options.at ?? new Date();
+  const { signedData, signer, certificate, chain } = await decryptAndVerify(envelope, options);
   const signingTimeValue = singleAttribute(signer, OID.signingTime);
   const signingTime = signingTimeValue ? readTime(signingTimeValue, 'signingTime') : undefined;
   let receiptRequest: ReceiptRequestInfo | undefined;
