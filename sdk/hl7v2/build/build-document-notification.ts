@@ -2,7 +2,7 @@ import { createMessage } from '../create.js';
 import type { Hl7Message } from '../message.js';
 import { encodeBase64, formatHl7Timestamp } from './internal.js';
 import type { CodedValue, DocumentInput, HierarchicDesignator, MessageHeaderOptions, PatientInput, ProviderInput } from './types.js';
-import { coded, ed, hdSub, mshFields, pidFields, splitMediaType, xcn } from './types.js';
+import { coded, ed, hdSub, messageOptions, pidFields, splitMediaType, xcn } from './types.js';
 
 /** Options of {@link buildDocumentNotification}. */
 export interface BuildDocumentNotificationOptions extends MessageHeaderOptions {
@@ -38,7 +38,7 @@ export interface BuildDocumentNotificationOptions extends MessageHeaderOptions {
  */
 export function buildDocumentNotification(options: BuildDocumentNotificationOptions): Hl7Message {
   const timestamp = options.timestamp ?? new Date();
-  const message = createMessage({ msh: mshFields({ ...options, timestamp }, ['MDM', 'T02', 'MDM_T02']) });
+  const message = createMessage(messageOptions(options, timestamp, ['MDM', 'T02', 'MDM_T02']));
   const document = options.document;
   const when = formatHl7Timestamp(timestamp);
   const created = formatHl7Timestamp(document.createdAt ?? timestamp);

@@ -3,7 +3,7 @@ import type { Hl7Message } from '../message.js';
 import type { FieldInput } from '../segment.js';
 import { encodeBase64, formatHl7Timestamp } from './internal.js';
 import type { CodedValue, HierarchicDesignator, MessageHeaderOptions, PatientInput, ProviderInput } from './types.js';
-import { coded, ed, hdSub, mshFields, pidFields, xcn } from './types.js';
+import { coded, ed, hdSub, messageOptions, pidFields, xcn } from './types.js';
 
 /** One atomic result (an OBX before the display segment). */
 export interface ResultObservation {
@@ -57,7 +57,7 @@ export interface BuildPdfResultOptions extends MessageHeaderOptions {
  */
 export function buildPdfResult(options: BuildPdfResultOptions): Hl7Message {
   const timestamp = options.timestamp ?? new Date();
-  const message = createMessage({ msh: mshFields({ ...options, timestamp }, ['ORU', 'R01', 'ORU_R01']) });
+  const message = createMessage(messageOptions(options, timestamp, ['ORU', 'R01', 'ORU_R01']));
   const order = options.order;
   const status = order.status ?? 'F';
   const placer: FieldInput = order.placerId ? [order.placerId, ...flat(order.placerAssigner ?? '')] : '';

@@ -3,7 +3,7 @@ import type { Hl7Message } from '../message.js';
 import type { FieldInput } from '../segment.js';
 import { encodeBase64, formatHl7Date, formatHl7Timestamp } from './internal.js';
 import type { CodedValue, DocumentInput, HierarchicDesignator, MessageHeaderOptions, PatientInput, ProviderInput } from './types.js';
-import { address, coded, ed, hdSub, mshFields, phone, pidFields, xcn } from './types.js';
+import { address, coded, ed, hdSub, messageOptions, phone, pidFields, xcn } from './types.js';
 
 /** A display rendering of the referral letter (HL7 AU display segment). `text` is sent as FT. */
 export type ReferralDisplay =
@@ -96,7 +96,7 @@ export function buildReferral(options: BuildReferralOptions): Hl7Message {
     throw new RangeError(`buildReferral: level must be 1 or 2, not ${String(options.level)}`);
   }
   const timestamp = options.timestamp ?? new Date();
-  const message = createMessage({ msh: mshFields({ ...options, timestamp }, ['REF', 'I12', 'REF_I12']) });
+  const message = createMessage(messageOptions(options, timestamp, ['REF', 'I12', 'REF_I12']));
   const referral = options.referral;
   const referralId = [referral.id, ...flattenHd(referral.assigner)];
   message.addSegment('RF1', [

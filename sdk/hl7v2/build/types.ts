@@ -1,3 +1,5 @@
+import type { Delimiters } from '../delimiters.js';
+import type { CreateMessageOptions } from '../create.js';
 import type { ComponentInput, FieldInput } from '../segment.js';
 import { formatHl7Date, formatHl7Timestamp, newControlId } from './internal.js';
 
@@ -39,6 +41,8 @@ export interface MessageHeaderOptions {
   applicationAck?: string;
   /** MSH-17 (default `AUS`). */
   country?: string;
+  /** Delimiters to declare in MSH-1/MSH-2 (default `|^~\\&`). Values are escaped for them. */
+  delimiters?: Partial<Delimiters>;
 }
 
 /** XAD address. */
@@ -187,4 +191,10 @@ export function mshFields(options: MessageHeaderOptions, messageType: readonly s
     options.country ?? 'AUS',
     'UNICODE UTF-8',
   ];
+}
+
+/** createMessage options for a builder: MSH from the header options, and their delimiters. */
+export function messageOptions(options: MessageHeaderOptions, timestamp: Date, messageType: readonly string[]): CreateMessageOptions {
+  const msh = mshFields({ ...options, timestamp }, messageType);
+  return options.delimiters ? { msh, delimiters: options.delimiters } : { msh };
 }
