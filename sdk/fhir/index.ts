@@ -23,3 +23,5 @@ export type { BuildDiagnosticReportOptions } from './build-diagnostic-report.js'
 export { buildServiceRequest, PATIENT_REFERRAL } from './build-service-request.js';
 export type { BuildServiceRequestOptions } from './build-service-request.js';
 export type { Content } from './internal/attachment.js';
+export { convertHl7v2ToFhir } from './convert-hl7v2-to-fhir.js';
+export type { ConversionNote, ConvertHl7v2ToFhirOptions, ConvertHl7v2ToFhirResult } from './convert-hl7v2-to-fhir.js';
