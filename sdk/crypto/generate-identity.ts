@@ -30,16 +30,20 @@ export interface GenerateIdentityOptions {
   extendedKeyUsage?: string[];
 }
 
-/** A freshly generated identity with its CSR and a way to export the key encrypted. */
-export interface GeneratedIdentity {
+/** An identity whose private key is still at hand once, to be exported encrypted into a key store. */
+export interface ImportedIdentity {
   identity: Identity;
-  /** PKCS#10 certificate request (DER), for a real CA. */
-  csr: Uint8Array;
   /**
    * The private key as PKCS#8 EncryptedPrivateKeyInfo (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC;
    * `openssl pkey` reads it). The only way the key leaves the generator.
    */
   exportEncryptedKey: (passphrase: string, options?: EncryptKeyOptions) => Promise<Uint8Array>;
+}
+
+/** A freshly generated identity with its CSR and a way to export the key encrypted. */
+export interface GeneratedIdentity extends ImportedIdentity {
+  /** PKCS#10 certificate request (DER), for a real CA. */
+  csr: Uint8Array;
 }
 
 const EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';

@@ -7,7 +7,7 @@ export type { EnvelopeReason, EnvelopeErrorCode, ChainReason } from './errors.js
 export type { Identity } from './identity.js';
 export { identityFromPkcs8 } from './identity.js';
 export { generateIdentity } from './generate-identity.js';
-export type { GenerateIdentityOptions, GeneratedIdentity, IdentityAlgorithm } from './generate-identity.js';
+export type { GenerateIdentityOptions, GeneratedIdentity, ImportedIdentity, IdentityAlgorithm } from './generate-identity.js';
 export { createDevCa } from './create-dev-ca.js';
 export type { CreateDevCaOptions } from './create-dev-ca.js';
 export { TrustStore, validateChain } from './trust-store.js';
@@ -24,3 +24,7 @@ export { createReceipt } from './create-receipt.js';
 export type { CreateReceiptOptions, ReceiptStatus, ReceiptStatusInfo } from './create-receipt.js';
 export { verifyReceipt } from './verify-receipt.js';
 export type { VerifyReceiptOptions, VerifiedReceipt } from './verify-receipt.js';
+export { importPkcs12 } from './import-pkcs12.js';
+export type { ImportPkcs12Options } from './import-pkcs12.js';
+export { unlockIdentity } from './unlock-identity.js';
+export type { StoredIdentity } from './unlock-identity.js';

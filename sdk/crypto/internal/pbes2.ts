@@ -121,11 +121,20 @@ export async function decryptPkcs8(encrypted: Uint8Array, passphrase: Uint8Array
   } catch (error) {
     throw new CryptoError('ERR_CRYPTO_KEY_MALFORMED', 'not an encrypted PKCS#8 private key', { cause: error });
   }
+  let pkcs8: Uint8Array;
   try {
-    return await pbes2Decrypt(scheme, data.value, passphrase);
+    pkcs8 = await pbes2Decrypt(scheme, data.value, passphrase);
   } catch (error) {
     if (error instanceof LegacyPbeError) throw new CryptoError('ERR_CRYPTO_KEY_MALFORMED', `the key uses the legacy scheme ${error.scheme}; re-encrypt it with \`openssl pkcs8 -topk8 -v2 aes-256-cbc\``);
     if (error instanceof CryptoError) throw error;
     throw new CryptoError('ERR_CRYPTO_KEY_MALFORMED', 'unreadable encrypted private key', { cause: error });
   }
+  // A wrong passphrase passes the CBC padding check about once in 256 tries; the result is then
+  // not a DER SEQUENCE, which is what we report it as.
+  try {
+    expectTag(readRoot(pkcs8, 'PrivateKeyInfo'), 0x30, 'PrivateKeyInfo');
+  } catch {
+    throw new CryptoError('ERR_CRYPTO_KEY_PASSPHRASE', 'wrong passphrase (or damaged key file)');
+  }
+  return pkcs8;
 }
