@@ -28,3 +28,5 @@ export { importPkcs12 } from './import-pkcs12.js';
 export type { ImportPkcs12Options } from './import-pkcs12.js';
 export { unlockIdentity } from './unlock-identity.js';
 export type { StoredIdentity } from './unlock-identity.js';
+export type { KeyStore } from './key-store.js';
+export { IndexedDbKeyStore } from './indexeddb-key-store.js';
