@@ -557,28 +557,23 @@ class Context {
     }
     if (referrer) request.requester = this.a.ref(referrer);
     if (recipient) request.performer = [this.a.ref(recipient)];
-    const custodian = this.sender();
     const letters: DocumentReference[] = [];
     for (const [n, group] of this.groups().entries()) {
       const obr = this.segments[group.obr]!;
       const label = this.label(group.obr);
-      const reference: DocumentReference = { resourceType: 'DocumentReference', id: this.id(), status: 'current', subject: this.a.ref(patient), content: [] };
-      const type = cweToConcept(obr, 4);
-      if (type) reference.type = type;
-      if (n === 0 && type) request.code = type;
-      const placer = eiIdentifier(obr, 2, 'PLAC');
-      if (placer) reference.identifier = [placer];
-      const date = this.instant(obr, 7, label);
-      if (date !== undefined) reference.date = date;
-      if (referrer) reference.author = [this.a.ref(referrer)];
-      if (custodian) reference.custodian = this.a.ref(custodian);
-      if (recipient) reference.extension = [{ url: RECIPIENT_EXTENSION, valueReference: this.a.ref(recipient) }];
+      const reference = this.referralDocument(patient, obr, label, referrer, recipient);
+      if (n === 0 && reference.type) request.code = reference.type;
       const mapped = [1, 2, 4, 7, 25];
       // OBR-16 (ordering provider) and OBR-22 repeat the referrer and OBR-7 in the AU profile.
       if (referrer && obr.value(16, 1, 2) === referrer.name?.[0]?.family) mapped.push(16);
       if (obr.raw(22) === obr.raw(7)) mapped.push(22);
       if (obr.value(24) === 'PHY') mapped.push(24);
       this.report.unmappedFields(obr, label, mapped);
+      // The first group is the letter: its display segments are renderings of one document, so
+      // one DocumentReference with a content entry each. In later groups every OBX is an
+      // attachment of its own (OBX-3 says what it is): one DocumentReference each, with the
+      // group's OBR-4 as category and OBR-2 as identifier, so they can be grouped again.
+      let found = 0;
       for (const index of group.members) {
         const segment = this.segments[index]!;
         const at = this.label(index);
@@ -587,25 +582,53 @@ class Context {
           this.report.add(at, segment.name === 'NTE' ? 'a note inside a referral has no place in DocumentReference' : `OBX of type ${segment.value(2)} is not a document`);
           continue;
         }
-        reference.content.push({ attachment });
+        found++;
         this.report.unmappedFields(segment, at, [1, 2, 3, 4, 5, 11]);
+        if (n === 0) {
+          reference.content.push({ attachment });
+          continue;
+        }
+        const own = this.referralDocument(patient, obr, label, referrer, recipient);
+        if (own.type) own.category = [own.type];
+        const type = cweToConcept(segment, 3);
+        if (type) own.type = type;
+        else delete own.type;
+        const title = segment.value(3, 1, 2);
+        if (title !== '') own.description = title;
+        own.content.push({ attachment });
+        this.a.add(own);
+        letters.push(own);
       }
-      if (reference.content.length === 0) {
+      if (found === 0) {
         this.report.add(label, 'an OBR group without a document is not carried');
         continue;
       }
-      if (n > 0) {
-        const title = this.segments[group.members[0]!]!.value(3, 1, 2);
-        if (title !== '') reference.description = title;
+      if (n === 0) {
+        this.a.add(reference);
+        letters.unshift(reference);
       }
-      this.a.add(reference);
-      letters.push(reference);
     }
     if (letters.length === 0) throw convertError('REF^I12 carries no letter (no OBR group with a display segment)');
     request.supportingInfo = letters.map((l) => this.a.ref(l));
     this.a.add(request);
     this.unmappedSegments(['MSH', 'RF1', 'PRD', 'PID', 'OBR', 'OBX', 'NTE']);
     return request;
+  }
+
+  /** A DocumentReference for an OBR group of a referral (OBR-2 → identifier, OBR-4 → type, OBR-7 → date). */
+  referralDocument(patient: Patient, obr: Hl7Segment, label: string, referrer: Practitioner | undefined, recipient: Practitioner | undefined): DocumentReference {
+    const reference: DocumentReference = { resourceType: 'DocumentReference', id: this.id(), status: 'current', subject: this.a.ref(patient), content: [] };
+    const type = cweToConcept(obr, 4);
+    if (type) reference.type = type;
+    const placer = eiIdentifier(obr, 2, 'PLAC');
+    if (placer) reference.identifier = [placer];
+    const date = this.instant(obr, 7, label);
+    if (date !== undefined) reference.date = date;
+    if (referrer) reference.author = [this.a.ref(referrer)];
+    const custodian = this.sender();
+    if (custodian) reference.custodian = this.a.ref(custodian);
+    if (recipient) reference.extension = [{ url: RECIPIENT_EXTENSION, valueReference: this.a.ref(recipient) }];
+    return reference;
   }
 
   unmappedSegments(mapped: string[], reason = 'segment not converted'): void {

@@ -25,3 +25,5 @@ export type { BuildServiceRequestOptions } from './build-service-request.js';
 export type { Content } from './internal/attachment.js';
 export { convertHl7v2ToFhir } from './convert-hl7v2-to-fhir.js';
 export type { ConversionNote, ConvertHl7v2ToFhirOptions, ConvertHl7v2ToFhirResult } from './convert-hl7v2-to-fhir.js';
+export { convertFhirToHl7v2 } from './convert-fhir-to-hl7v2.js';
+export type { ConvertFhirToHl7v2Options, ConvertFhirToHl7v2Result, Hl7v2Party, Hl7v2Profile } from './convert-fhir-to-hl7v2.js';

@@ -6,6 +6,13 @@ import type { Address, CodeableConcept, Coding, ContactPoint, HumanName, Identif
 import type { ComponentInput, FieldInput, Hl7Segment } from '../../hl7v2/index.js';
 import { IDENTIFIER_SYSTEMS } from '../validate-identifier.js';
 
+/** Drops trailing empty components, so `A^B^^` is written `A^B` as senders write it. */
+export function trimEmpty<T extends ComponentInput>(components: T[]): T[] {
+  let end = components.length;
+  while (end > 1 && components[end - 1] === '') end--;
+  return components.slice(0, end);
+}
+
 /** v2 coding-system names (table 0396) ↔ FHIR system URIs. Unknown names round-trip through SYSTEM_PREFIX. */
 const CODE_SYSTEMS: Record<string, string> = {
   LN: 'http://loinc.org',
@@ -59,7 +66,7 @@ export function conceptToCwe(concept: CodeableConcept | undefined): ComponentInp
   const out: ComponentInput[] = [];
   for (const coding of (concept.coding ?? []).slice(0, 2)) out.push(coding.code ?? '', coding.display ?? '', systemToV2(coding.system));
   if (out.length === 0 && concept.text !== undefined) out.push('', concept.text, '');
-  return out.length ? out : [''];
+  return out.length ? trimEmpty(out) : [''];
 }
 
 /**
@@ -116,7 +123,7 @@ export function xpnToName(segment: Hl7Segment, f: number, r = 1): HumanName | un
 export function nameToXpn(name: HumanName | undefined, type = true): ComponentInput[] {
   if (!name) return [''];
   const use = name.use === 'official' ? 'L' : name.use === 'nickname' ? 'N' : name.use === 'maiden' ? 'M' : type ? 'L' : '';
-  return [name.family ?? '', name.given?.[0] ?? '', name.given?.slice(1).join(' ') ?? '', name.suffix?.[0] ?? '', name.prefix?.[0] ?? '', '', use];
+  return trimEmpty([name.family ?? '', name.given?.[0] ?? '', name.given?.slice(1).join(' ') ?? '', name.suffix?.[0] ?? '', name.prefix?.[0] ?? '', '', use]);
 }
 
 /** XAD (street^other^city^state^postcode^country^type) → Address. */
@@ -142,7 +149,7 @@ export function xadToAddress(segment: Hl7Segment, f: number, r = 1): Address | u
 export function addressToXad(address: Address | undefined): FieldInput {
   if (!address) return '';
   const type = address.use === 'home' ? 'H' : address.use === 'work' ? 'O' : address.type === 'postal' ? 'M' : '';
-  return [address.line?.[0] ?? '', address.line?.slice(1).join(', ') ?? '', address.city ?? '', address.state ?? '', address.postalCode ?? '', address.country ?? '', type];
+  return trimEmpty([address.line?.[0] ?? '', address.line?.slice(1).join(', ') ?? '', address.city ?? '', address.state ?? '', address.postalCode ?? '', address.country ?? '', type]);
 }
 
 /** XTN → ContactPoint: XTN-1 as written, else +country area local (v2.5 components 5-7), or XTN-4 e-mail. */
@@ -228,7 +235,7 @@ export function identifierToCx(identifier: Identifier): ComponentInput[] {
     if (identifier.system === IDENTIFIER_SYSTEMS.medicare || identifier.system === IDENTIFIER_SYSTEMS.ihi) assigner = ['AUSHIC'];
     else if (identifier.system?.startsWith('urn:oid:')) assigner = ['', identifier.system.slice(8), 'ISO'];
   }
-  return [identifier.value ?? '', '', '', assigner.length === 1 ? assigner[0]! : assigner, type];
+  return trimEmpty([identifier.value ?? '', '', '', assigner.length === 1 ? assigner[0]! : assigner, type]);
 }
 
 /** The type code (v2 table 0203) of an identifier, when it has one. */
