@@ -3,3 +3,4 @@
  * entry points.
  */
 export { FileKeyStore, readIdentityDir, writeIdentityDir } from './file-key-store.js';
+export { FileSeenStore } from './file-seen-store.js';
