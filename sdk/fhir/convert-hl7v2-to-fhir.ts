@@ -329,6 +329,11 @@ class Context {
     }
     const type = segment.value(2);
     if (type === 'FT' || type === 'TX' || type === 'ST') {
+      // FT formatting other than line breaks (\H\ highlight, \.sp\, \.in\, \.ti\…) has no
+      // equivalent in text/plain.
+      const e = escapeRegExp(this.message.delimiters.escape);
+      const formatting = new RegExp(`${e}(H|N|\\.(?!br${e})[a-z]{2}[^${e}]*)${e}`);
+      if (formatting.test(segment.raw(5))) this.report.add(`${this.label(index)}-5`, 'FT formatting (highlighting, indents) is not carried in text/plain; line breaks are');
       const lines: string[] = [];
       for (let r = 1; r <= segment.repetitionCount(5); r++) lines.push(segment.value(5, r));
       const bytes = utf8(lines.join('\n'));
@@ -680,6 +685,10 @@ function resultStatus(code: string): DiagnosticReport['status'] {
 /** ORC-5 (table 0038) → ServiceRequest.status. */
 function orderStatus(code: string): ServiceRequest['status'] {
   return ({ CM: 'completed', IP: 'active', SC: 'active', A: 'active', CA: 'revoked', DC: 'revoked', HD: 'on-hold' } as const)[code as 'CM'] ?? 'active';
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function noteText(nte: Hl7Segment): string {

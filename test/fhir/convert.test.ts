@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Binary, Bundle, DiagnosticReport, DocumentReference, Observation, Patient, Practitioner, ServiceRequest } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { buildDiagnosticReport, buildDocumentBundle, convertFhirToHl7v2, convertHl7v2ToFhir, validateFhir } from '@sealpost/sdk/fhir';
+import { buildDocumentNotification, extractDocuments, parseMessage } from '@sealpost/sdk/hl7v2';
+import type { Hl7Message } from '@sealpost/sdk/hl7v2';
+import { author, authorRole, fixedNow, organization, patient, recipient, sequentialIds } from './support/people.js';
+
+const v2dir = fileURLToPath(new URL('../fixtures/hl7v2/', import.meta.url));
+const bytes = (name: string): Uint8Array => new Uint8Array(readFileSync(v2dir + name));
+const base64 = (data: Uint8Array): string => Buffer.from(data).toString('base64');
+
+const resources = <T>(bundle: Bundle, type: string): T[] => (bundle.entry ?? []).map((e) => e.resource!).filter((r) => r.resourceType === type) as T[];
+const issues = (resource: object): string[] => validateFhir(resource).issues.map((i) => `${i.code} ${i.location}: ${i.reason}`);
+const docs = (message: Hl7Message): Array<[string, string, string]> => extractDocuments(message).map((d) => [d.observationId, d.mediaType, base64(d.bytes)]);
+
+describe('HL7 v2 → FHIR', () => {
+  it.each(['au/ref-i12-l1.hl7', 'au/ref-i12-l2.hl7', 'au/oru-r01-pathology-pdf.hl7', 'third-party/python-hl7-sample-oru.hl7', 'third-party/medplum-adt-a04-lf.hl7', 'third-party/medplum-adt-a01-v21.hl7'])(
+    '%s converts to a message bundle that validates',
+    (file) => {
+      const { bundle } = convertHl7v2ToFhir(bytes(file));
+      expect(bundle.type).toBe('message');
+      expect(bundle.entry![0]!.resource!.resourceType).toBe('MessageHeader');
+      expect(issues(bundle)).toEqual([]);
+    },
+  );
+
+  it('ORU^R01 → DiagnosticReport with Observations, presentedForm and the requester', () => {
+    const { bundle, report } = convertHl7v2ToFhir(bytes('au/oru-r01-pathology-pdf.hl7'));
+    const [dr] = resources<DiagnosticReport>(bundle, 'DiagnosticReport');
+    expect(dr!.status).toBe('final');
+    expect(dr!.code.coding).toEqual([{ system: 'http://loinc.org', code: '26604-1', display: 'Full blood count' }]);
+    expect(dr!.effectiveDateTime).toBe('2026-11-20T08:30:00+11:00');
+    expect(dr!.identifier![0]!.value).toBe('26-1234567');
+    const observations = resources<Observation>(bundle, 'Observation');
+    expect(observations.map((o) => [o.code.coding![0]!.code, o.valueQuantity!.value, o.valueQuantity!.unit, o.valueQuantity!.code, o.valueQuantity!.system, o.referenceRange![0]!.text])).toEqual([
+      ['718-7', 135, 'g/L', 'g/L', 'http://unitsofmeasure.org', '115-165'],
+      ['6690-2', 6.2, 'x10^9/L', '10*9/L', 'http://unitsofmeasure.org', '4.0-11.0'],
+      ['777-3', 250, 'x10^9/L', '10*9/L', 'http://unitsofmeasure.org', '150-400'],
+    ]);
+    expect(observations[2]!.note).toEqual([{ text: 'Sample collected 08:30 & received 09:00; comment from Dr O|Brien \\ team.' }]);
+    expect(dr!.presentedForm!.map((f) => f.contentType)).toEqual(['text/plain; charset=utf-8', 'application/pdf']);
+    expect(dr!.presentedForm![1]!.data).toBe(base64(bytes('au/pathology-report.pdf')));
+    const [request] = resources<ServiceRequest>(bundle, 'ServiceRequest');
+    const requester = bundle.entry!.find((e) => e.fullUrl === request!.requester!.reference)!.resource as Practitioner;
+    expect(requester.name).toEqual([{ family: 'WELBY', given: ['MARCUS'], prefix: ['DR'] }]);
+    expect(requester.identifier![0]).toMatchObject({ value: '0491234A', system: 'http://ns.electronichealth.net.au/id/medicare-provider-number' });
+    // What FHIR does not get is reported, not dropped silently.
+    expect(report.map((n) => n.field)).toEqual(expect.arrayContaining(['PV1', 'OBR-14', 'NTE-2', 'MSH-3.2']));
+  });
+
+  it('REF^I12 L2 → ServiceRequest, the letter in four formats, attachments, PRD practitioners', () => {
+    const { bundle } = convertHl7v2ToFhir(bytes('au/ref-i12-l2.hl7'));
+    const [request] = resources<ServiceRequest>(bundle, 'ServiceRequest');
+    expect(request!.identifier![0]!.value).toBe('HGP-REF-000123');
+    expect(request!.authoredOn).toBe('2026-11-21');
+    expect(request!.priority).toBe('routine');
+    const byUrl = (url: string | undefined): unknown => bundle.entry!.find((e) => e.fullUrl === url)!.resource;
+    expect((byUrl(request!.requester!.reference) as Practitioner).name![0]!.family).toBe('WELBY');
+    expect((byUrl(request!.performer![0]!.reference) as Practitioner).identifier![0]!.value).toBe('2426621B');
+    const letters = request!.supportingInfo!.map((r) => byUrl(r.reference) as DocumentReference);
+    expect(letters.map((l) => l.content.map((c) => c.attachment.contentType))).toEqual([['text/plain; charset=utf-8', 'text/html', 'application/pdf', 'text/rtf'], ['application/pdf'], ['text/plain']]);
+    expect(letters[0]!.content[2]!.attachment.data).toBe(base64(bytes('au/referral-letter.pdf')));
+    expect(letters[0]!.content[1]!.attachment.data).toBe(base64(bytes('au/referral-letter.html')));
+    expect(letters[1]!.content[0]!.attachment.data).toBe(base64(bytes('au/ecg-attachment.pdf')));
+    expect(letters[1]!.type!.coding![0]!.code).toBe('11524-6');
+    const text = new TextDecoder().decode(Buffer.from(letters[0]!.content[0]!.attachment.data!, 'base64'));
+    expect(text).toBe('Dear Dr Chen,\nThank you for seeing Jane Citizen (DOB 15/03/1980) for palpitations & dizziness.\nRegards, Dr Marcus Welby');
+  });
+
+  it('ADT → Patient with identifiers, name, birth date, sex and address', () => {
+    const { bundle, report } = convertHl7v2ToFhir(bytes('third-party/medplum-adt-a04-lf.hl7'));
+    const [p] = resources<Patient>(bundle, 'Patient');
+    expect(p!.name![0]).toMatchObject({ family: 'DOE', given: ['JOHN'] });
+    expect(p!.birthDate).toBe('1948-02-03');
+    expect(p!.gender).toBe('male');
+    expect(p!.address![0]).toMatchObject({ line: ['254 MYSTREET AVE'], city: 'MYTOWN', state: 'OH', postalCode: '44123', country: 'USA' });
+    expect(report).toEqual(expect.arrayContaining([{ field: 'NK1', reason: 'ADT conversion carries the patient only' }, { field: 'MSH-7', reason: expect.stringContaining('no UTC offset') }]));
+  });
+
+  it('refuses message types it cannot convert, with ERR_FHIR_CONVERT', () => {
+    expect(() => convertHl7v2ToFhir('MSH|^~\\&|A|B|C|D|20260101||QBP^Q11|1|P|2.5\rPID|1||X')).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT' }));
+    expect(() => convertHl7v2ToFhir('MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.5\rOBR|1')).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT' }));
+  });
+});
+
+describe('round trips v2 → FHIR → v2', () => {
+  const fieldsOf = (message: Hl7Message, name: string, fields: number[]): string[][] => message.segments(name).map((s) => fields.map((f) => s.raw(f)));
+
+  it.each([
+    ['au/ref-i12-l1.hl7', 'au-ref-l1'],
+    ['au/ref-i12-l2.hl7', 'au-ref-l2'],
+  ] as const)('%s keeps patient, referrer, recipient, dates, ids and every document byte for byte', (file, profile) => {
+    const original = parseMessage(bytes(file));
+    const { bundle } = convertHl7v2ToFhir(original);
+    const { message, report } = convertFhirToHl7v2(bundle, { profile });
+    expect(report).toEqual([]);
+    expect(message.controlId).toBe(original.controlId);
+    expect(message.get('MSH-7')).toBe(original.get('MSH-7'));
+    expect(message.getRaw('MSH-4')).toBe(original.getRaw('MSH-4'));
+    expect(message.getRaw('MSH-6')).toBe(original.getRaw('MSH-6'));
+    expect(message.segment('RF1')!.toString()).toBe(original.segment('RF1')!.toString());
+    expect(fieldsOf(message, 'PID', [3, 5, 7, 8, 11])).toEqual(fieldsOf(original, 'PID', [3, 5, 7, 8, 11]));
+    expect(fieldsOf(message, 'PRD', [1, 2, 3, 7])).toEqual(fieldsOf(original, 'PRD', [1, 2, 3, 7]));
+    expect(message.segments('OBR').map(String)).toEqual(original.segments('OBR').map(String));
+    expect(message.segments('OBX').map(String)).toEqual(original.segments('OBX').map(String));
+    expect(docs(message)).toEqual(docs(original));
+  });
+
+  it('ORU^R01 keeps results, units, ranges, notes, dates and the PDF', () => {
+    const original = parseMessage(bytes('au/oru-r01-pathology-pdf.hl7'));
+    const { bundle } = convertHl7v2ToFhir(original);
+    const { message } = convertFhirToHl7v2(bundle, { profile: 'oru-r01' });
+    expect(fieldsOf(message, 'PID', [3, 5, 7, 8])).toEqual(fieldsOf(original, 'PID', [3, 5, 7, 8]));
+    // The FT display's highlighting (\H\…\N\) cannot live in text/plain: reported, and all else kept.
+    expect(convertHl7v2ToFhir(original).report).toContainEqual({ field: 'OBX[4]-5', reason: expect.stringContaining('highlighting') });
+    expect(message.segments('OBX').map(String)).toEqual(original.segments('OBX').map((s) => String(s).replace(/\\[HN]\\/g, '')));
+    expect(message.segments('NTE').map(String)).toEqual(original.segments('NTE').map(String));
+    expect(fieldsOf(message, 'OBR', [2, 3, 4, 7, 16, 22, 24, 25])).toEqual(fieldsOf(original, 'OBR', [2, 3, 4, 7, 16, 22, 24, 25]));
+    expect(message.segment('ORC')!.toString()).toBe(original.segment('ORC')!.toString());
+    expect(docs(message)).toEqual(docs(original));
+  });
+
+  it('MDM^T02 (written by sdk/hl7v2) keeps the document, its id, type, author and status', () => {
+    const pdf = bytes('au/referral-letter.pdf');
+    const original = buildDocumentNotification({
+      sender: { application: 'BP PREMIER', facility: { namespace: 'HARBOURSIDE GP', universalId: '8003621566684455', universalIdType: 'AUSHIC' } },
+      receiver: { application: 'SEALPOST', facility: 'NORTH SHORE CARDIOLOGY' },
+      timestamp: new Date('2026-11-21T00:15:00Z'),
+      controlId: 'MDM0001',
+      patient: { identifiers: [{ id: '2950156481', assigner: 'AUSHIC', type: 'MC' }], family: 'CITIZEN', given: 'JANE', birthDate: '19800315', sex: 'F' },
+      document: { mediaType: 'application/pdf', data: pdf, id: 'DOC-77', assigner: 'HARBOURSIDE GP', type: 'CN', author: { family: 'WELBY', given: 'MARCUS', prefix: 'DR', id: '0491234A' }, filename: 'letter.pdf' },
+    });
+    const { bundle } = convertHl7v2ToFhir(original);
+    expect(issues(bundle)).toEqual([]);
+    const [reference] = resources<DocumentReference>(bundle, 'DocumentReference');
+    const [binary] = resources<Binary>(bundle, 'Binary');
+    expect(reference!.content[0]!.attachment.url).toBe(bundle.entry!.find((e) => e.resource === binary)!.fullUrl);
+    expect(binary!.data).toBe(base64(pdf));
+    const { message } = convertFhirToHl7v2(bundle, { profile: 'mdm-t02' });
+    for (const path of ['TXA-2', 'TXA-3', 'TXA-5', 'TXA-6', 'TXA-9', 'TXA-12', 'TXA-16', 'TXA-17', 'PID-3', 'PID-5', 'PID-7', 'PID-8', 'OBX-3', 'MSH-10', 'MSH-7']) {
+      expect([path, message.getRaw(path)]).toEqual([path, original.getRaw(path)]);
+    }
+    expect(docs(message)).toEqual(docs(original));
+  });
+});
+
+describe('FHIR → HL7 v2 from what Sealpost builds', () => {
+  const pdf = bytes('au/referral-letter.pdf');
+  const document = (letter = { contentType: 'application/pdf', data: pdf as Uint8Array | string }): Bundle =>
+    buildDocumentBundle({ patient, author, authorRole, organization, recipient, title: 'Referral', letter, newId: sequentialIds(), now: fixedNow });
+
+  it('a document bundle → REF^I12 L2 and L1, which convert back to valid FHIR', () => {
+    for (const profile of ['au-ref-l2', 'au-ref-l1'] as const) {
+      const { message, report } = convertFhirToHl7v2(document(), { profile });
+      expect(message.messageType).toBe('REF^I12^REF_I12');
+      expect(message.getRaw('PID-3')).toBe('8003608166690503^^^AUSHIC^NI~2123456701^^^AUSHIC^MC');
+      expect(message.getRaw('PID-5')).toBe("O'Brien^Mary^Anne^^^^L");
+      expect(message.get('PRD[1]-2.1')).toBe('Citizen');
+      expect(message.get('PRD[2]-2.1')).toBe('Nguyen');
+      expect(message.getRaw('MSH-4')).toBe('Harbourside GP^8003621566684455^AUSHIC');
+      expect(docs(message)).toEqual([['PDF', 'application/pdf', base64(pdf)]]);
+      expect(report).toEqual([]);
+      expect(issues(convertHl7v2ToFhir(message.toString()).bundle)).toEqual([]);
+    }
+  });
+
+  it('Level 1 without a PDF is refused; other renderings are reported at Level 1', () => {
+    expect(() => convertFhirToHl7v2(document({ contentType: 'text/html', data: '<p>Hi</p>' }), { profile: 'au-ref-l1' })).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT' }));
+    const { message } = convertFhirToHl7v2(document({ contentType: 'text/html', data: '<p>Hi</p>' }), { profile: 'au-ref-l2' });
+    expect(docs(message)).toEqual([['HTML', 'text/html', base64(new TextEncoder().encode('<p>Hi</p>'))]]);
+  });
+
+  it('a document bundle → MDM^T02', () => {
+    const { message } = convertFhirToHl7v2(document(), { profile: 'mdm-t02' });
+    expect(message.messageType).toBe('MDM^T02^MDM_T02');
+    expect(message.getRaw('TXA-2')).toBe('57133-1^Referral note^LN');
+    expect(docs(message)).toEqual([['11488-4', 'application/pdf', base64(pdf)]]);
+  });
+
+  it('a DiagnosticReport with Observations → ORU^R01, and what has no place is reported', () => {
+    const observation: Observation = { resourceType: 'Observation', id: 'o1', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '2345-7', display: 'Glucose' }] }, valueQuantity: { value: 5.4, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' }, method: { text: 'hexokinase' } };
+    const report = buildDiagnosticReport({ subject: { reference: 'Patient/pat-1' }, code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] }, performer: [{ reference: 'Organization/org-1' }], result: [{ reference: 'Observation/o1' }], presentedForm: [{ contentType: 'application/pdf', data: pdf }], issued: '2026-03-04T05:06:07+11:00', newId: () => 'r1' });
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'collection', entry: [report, observation, patient, organization, { ...patient, id: 'spare' }].map((resource) => ({ resource })) };
+    const { message, report: notes, profile } = convertFhirToHl7v2(bundle);
+    expect(profile).toBe('oru-r01');
+    expect(message.getRaw('OBX[1]-5')).toBe('5.4');
+    expect(message.getRaw('OBX[1]-6')).toBe('mmol/L^mmol/L^UCUM');
+    expect(message.getRaw('OBR-22')).toBe('20260304050607+1100');
+    expect(docs(message)).toEqual([['PDF', 'application/pdf', base64(pdf)]]);
+    expect(notes).toEqual([
+      { field: 'Observation.method', reason: 'no place in OBX' },
+      { field: 'Bundle.entry[4]', reason: 'Patient not carried by the message' },
+    ]);
+  });
+});
