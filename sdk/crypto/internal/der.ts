@@ -135,6 +135,11 @@ export interface Element {
 export interface ReadLimits {
   /** Maximum nesting when skipping over indefinite-length values. Default 64. */
   maxDepth: number;
+  /**
+   * Accept only DER (X.690 §10): definite, minimal lengths. For signature values, where BER's
+   * alternative encodings would make signatures malleable. Default false (CMS allows BER).
+   */
+  strictDer?: boolean;
 }
 
 const defaultLimits: ReadLimits = { maxDepth: 64 };
@@ -155,6 +160,7 @@ export function readElement(bytes: Uint8Array, offset: number, where: string, li
   const first = bytes[offset + 1] as number;
   let position = offset + 2;
   if (first === 0x80) {
+    if (limits.strictDer) throw malformed(where, offset, 'indefinite length in DER');
     if ((tag & 0x20) === 0) throw malformed(where, offset, 'indefinite length on a primitive value');
     // BER indefinite length (OpenSSL streaming output): walk children until end-of-contents.
     let cursor = position;
@@ -173,6 +179,7 @@ export function readElement(bytes: Uint8Array, offset: number, where: string, li
     if (position + count > bytes.length) throw malformed(where, offset, 'truncated length');
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + (bytes[position + i] as number);
+    if (limits.strictDer && (length < 0x80 || bytes[position] === 0)) throw malformed(where, offset, 'non-minimal length in DER');
     position += count;
   }
   if (position + length > bytes.length) throw malformed(where, offset, `length ${length} runs past the end of the input (${bytes.length - position} bytes left)`);

@@ -14,7 +14,10 @@ export function p1363ToDer(signature: Uint8Array): Uint8Array {
 /** DER to P1363 for a curve whose field is `size` bytes. Throws `ERR_ENVELOPE_SIGNATURE` if malformed. */
 export function derToP1363(der: Uint8Array, size: number): Uint8Array {
   try {
-    const [r, s] = children(expectTag(readRoot(der, 'ECDSA-Sig-Value'), 0x30, 'ECDSA-Sig-Value'), 'ECDSA-Sig-Value');
+    const strict = { maxDepth: 1, strictDer: true };
+    const parts = children(expectTag(readRoot(der, 'ECDSA-Sig-Value', strict), 0x30, 'ECDSA-Sig-Value'), 'ECDSA-Sig-Value', strict);
+    if (parts.length !== 2) throw new Error('ECDSA-Sig-Value must have exactly two integers');
+    const [r, s] = parts;
     const out = new Uint8Array(size * 2);
     for (const [index, part] of [expectTag(r, 0x02, 'r'), expectTag(s, 0x02, 's')].entries()) {
       let value = part.value;
