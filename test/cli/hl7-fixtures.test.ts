@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Hl7ParseError, parseBatch, parseMessage, splitBatch } from '@sealpost/sdk/hl7v2';
@@ -17,6 +19,29 @@ const read = (path: string): Uint8Array => new Uint8Array(readFileSync(join(fixt
 
 /** Messages each multi-message fixture holds; every other valid fixture holds exactly one. */
 const MESSAGE_COUNTS: Record<string, number> = { 'awkward/batch-fhs.hl7': 3, 'awkward/multi-message.hl7': 3 };
+
+describe('fixture generator', () => {
+  it('make-fixtures.ts reproduces every hand-made fixture byte for byte', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sealpost-fixtures-'));
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', join(fixturesDir, 'make-fixtures.ts'), out], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      let count = 0;
+      for (const dir of ['au', 'awkward', 'invalid']) {
+        const written = readdirSync(join(out, dir)).sort();
+        expect(written).toEqual(readdirSync(join(fixturesDir, dir)).filter((name) => name !== 'README.md').sort());
+        for (const name of written) {
+          expect(readFileSync(join(out, dir, name)).equals(readFileSync(join(fixturesDir, dir, name))), `${dir}/${name}`).toBe(true);
+          count++;
+        }
+      }
+      expect(count).toBeGreaterThan(30);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('valid fixtures', () => {
   it('include every kind of awkward input the issue names', () => {

@@ -38,7 +38,7 @@ describe('sealpost hl7 inspect', () => {
     const result = await sealpost(['hl7', 'inspect', 'invalid/batch-bad-second-message.hl7', 'invalid/invalid-utf8.hl7', 'missing.hl7', 'au/ref-i12-l1.hl7']);
     expect(result.code).toBe(1);
     expect(result.stderr.split('\n')).toEqual([
-      "invalid/batch-bad-second-message.hl7: message 2, segment 1 (MSH), field 2: MSH-2: expected 4 or 5 encoding characters, found '^' (byte 163)",
+      "invalid/batch-bad-second-message.hl7: message 2, segment 1 (MSH), field 2: MSH-2: expected 4 or 5 encoding characters, found '^' (byte 167)",
       'invalid/invalid-utf8.hl7: message 1, segment 2 (PID), field 5: invalid UTF-8 (declare the real character set in MSH-18) (byte 139)',
       'missing.hl7: cannot read file: no such file',
       '',
