@@ -168,7 +168,7 @@ export function splitBatch(input: string | Uint8Array, options: Pick<ParseOption
       const text = src.text(pos, end);
       const byteOffset = src.byteOffset(pos);
       try {
-        if (name === 'FHS' || name === 'BHS') envelopeDelimiters = readDelimiters(text, 0, text.length, { segmentName: name, byteOffset });
+        if (name === 'FHS' || name === 'BHS') envelopeDelimiters = readDelimiters(text, 0, text.length, (offset) => ({ segmentName: name, byteOffset: src.byteOffset(pos + offset) }));
         const delimiters = envelopeDelimiters;
         const segment: Hl7Segment = new Hl7Segment(text, { delimiters, decodeOptions: {}, locate: () => ({ segmentName: name, byteOffset }) });
         envelope.push({ segment, offset: pos, byteOffset });

@@ -67,7 +67,7 @@ export function parseMessage(input: string | Uint8Array, options: ParseOptions =
     else {
       const declared = declaredCharset(text);
       try {
-        charset = resolveCharset(declared);
+        charset = resolveCharset(declared.value);
       } catch {
         // Text is already decoded; an unknown MSH-18 only matters for toBytes(), which then writes UTF-8.
       }
@@ -94,7 +94,9 @@ export function parseMessage(input: string | Uint8Array, options: ParseOptions =
     if (lf !== -1 && lf < headerEnd) headerEnd = lf;
     // MSH is ASCII in every ASCII-compatible charset, so it can be read before decoding.
     const header = decodeBytes(input, start, Math.min(headerEnd, start + 4096), 'latin1');
-    charset = charsetOrThrow(declaredCharset(header), messageIndex, baseOffset + start);
+    const declared = declaredCharset(header);
+    // The header was decoded as Latin-1, one character per byte, so its offsets are byte offsets.
+    charset = charsetOrThrow(declared.value, messageIndex, baseOffset + start + declared.offset);
   }
   let text: string;
   try {
@@ -146,18 +148,20 @@ function charsetOrThrow(name: string | undefined, messageIndex: number, byteOffs
   }
 }
 
-/** First repetition of MSH-18, read from the header line without building the message. */
-function declaredCharset(text: string): string | undefined {
-  if (!text.startsWith('MSH') || text.length < 8) return undefined;
+/** First repetition of MSH-18 and its offset, read from the header line without building the message. */
+function declaredCharset(input: string): { value: string | undefined; offset: number } {
+  if (!input.startsWith('MSH') || input.length < 8) return { value: undefined, offset: 0 };
+  // MSH is short; bounding the search keeps a 10 MB message from being scanned for a line end.
+  const text = input.length > 65536 ? input.slice(0, 65536) : input;
   const field = text[3]!;
   let end = text.length;
   const cr = text.indexOf('\r');
   const lf = text.indexOf('\n');
   if (cr !== -1 && cr < end) end = cr;
   if (lf !== -1 && lf < end) end = lf;
-  const value = headerField(text, 0, end, field, 18);
+  const { value, offset } = headerField(text, 0, end, field, 18);
   const repetition = text[5];
-  return repetition && value.includes(repetition) ? value.slice(0, value.indexOf(repetition)) : value;
+  return { value: repetition && value.includes(repetition) ? value.slice(0, value.indexOf(repetition)) : value, offset };
 }
 
 const BOUNDARY_SEGMENTS = new Set(['MSH', 'FHS', 'BHS', 'BTS', 'FTS']);
@@ -176,17 +180,17 @@ export function buildMessage(
     const found = text.slice(0, 3).replace(/[^\x20-\x7e]/g, '?');
     throw new Hl7ParseError('ERR_HL7_PARSE', text.length === 0 ? 'empty input: no MSH segment' : `a message must start with MSH, found '${found}'`, at(0, { segmentIndex: 1 }));
   }
-  const vt = text.indexOf('\x0b');
-  const fs = text.indexOf('\x1c');
-  if (vt !== -1 || fs !== -1) {
-    const i = vt === -1 ? fs : fs === -1 ? vt : Math.min(vt, fs);
-    throw new Hl7ParseError('ERR_HL7_PARSE', `MLLP framing character 0x${text.charCodeAt(i).toString(16)} inside the message (several frames? use parseBatch)`, at(i));
-  }
   const { starts, ends } = scanSegments(text, 0, text.length);
-  const delimiters: Delimiters = readDelimiters(text, 0, ends[0]!, at(0, { segmentIndex: 1, segmentName: 'MSH' }));
+  const delimiters: Delimiters = readDelimiters(text, 0, ends[0]!, (offset) => at(offset, { segmentIndex: 1, segmentName: 'MSH' }));
   for (let i = 0; i < starts.length; i++) {
     const start = starts[i]!;
     const end = ends[i]!;
+    // Framing characters are looked for where a second frame would put them (segment start and
+    // end), not by scanning the whole text again: a 10 MB message would pay two more passes.
+    const framing = text.charCodeAt(start) === 0x0b ? start : text.charCodeAt(end - 1) === 0x1c ? end - 1 : -1;
+    if (framing !== -1) {
+      throw new Hl7ParseError('ERR_HL7_PARSE', `MLLP framing character 0x${text.charCodeAt(framing).toString(16)} inside the message (several frames? use parseBatch)`, at(framing, { segmentIndex: i + 1 }));
+    }
     if (!isSegmentName(text, start, end)) {
       const name = text.slice(start, Math.min(start + 3, end)).replace(/[^\x20-\x7e]/g, '?');
       throw new Hl7ParseError('ERR_HL7_PARSE', `invalid segment name '${name}': expected three characters A-Z, 0-9`, at(start, { segmentIndex: i + 1, segmentName: name }));

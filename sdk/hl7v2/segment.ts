@@ -3,6 +3,7 @@ import type { Hl7Location } from './errors.js';
 import { Hl7ParseError } from './errors.js';
 import type { UnescapeOptions } from './escape.js';
 import { escapeText, unescapeText } from './escape.js';
+import { splitField, splitOn } from './internal/split.js';
 import { parseFieldPath } from './path.js';
 
 /** A component given as plain text, or as its subcomponents. Plain text is escaped on write. */
@@ -73,7 +74,7 @@ export class Hl7Segment {
   #split(): string[] {
     let fields = this.#fields;
     if (fields === undefined) {
-      fields = this.#text.split(this.#host.delimiters.field);
+      fields = splitOn(this.#text, this.#host.delimiters.field);
       if (this.#header) fields.splice(1, 0, this.#host.delimiters.field);
       this.#fields = fields;
     }
@@ -96,18 +97,10 @@ export class Hl7Segment {
     if (parsed !== undefined) return parsed;
     const text = this.#fieldText(field);
     const d = this.#host.delimiters;
-    if (this.#header && field <= 2) parsed = [[[text]]];
-    else {
-      const reps = text.split(d.repetition);
-      parsed = new Array<string[][]>(reps.length);
-      for (let r = 0; r < reps.length; r++) {
-        const comps = reps[r]!.split(d.component);
-        const rep = new Array<string[]>(comps.length);
-        for (let c = 0; c < comps.length; c++) rep[c] = comps[c]!.split(d.subcomponent);
-        parsed[r] = rep;
-      }
-    }
-    (this.#parsed ??= [])[field] = parsed;
+    parsed = this.#header && field <= 2 ? [[[text]]] : splitField(text, d.repetition, d.component, d.subcomponent);
+    // Sized to the field count up front: assigning far past the end of an empty array would
+    // switch V8 to slow dictionary elements.
+    (this.#parsed ??= new Array<string[][][] | undefined>(this.#split().length + 1).fill(undefined))[field] = parsed;
     return parsed;
   }
 
