@@ -18,7 +18,12 @@ const validFiles = ['au', 'awkward', 'third-party'].flatMap((dir) =>
 const read = (path: string): Uint8Array => new Uint8Array(readFileSync(join(fixturesDir, path)));
 
 /** Messages each multi-message fixture holds; every other valid fixture holds exactly one. */
-const MESSAGE_COUNTS: Record<string, number> = { 'awkward/batch-fhs.hl7': 3, 'awkward/multi-message.hl7': 3 };
+const MESSAGE_COUNTS: Record<string, number> = { 'awkward/batch-fhs.hl7': 3, 'awkward/multi-message.hl7': 3, 'third-party/nhapi-oml-o21-messages.hl7': 7 };
+
+/** Real-world data that parses but that check() flags: nHapi's messages 5 and 7 lack MSH-10. */
+const CHECK_PROBLEMS: Record<string, Record<number, string[]>> = {
+  'third-party/nhapi-oml-o21-messages.hl7': { 5: ['ERR_HL7_MISSING_FIELD'], 7: ['ERR_HL7_MISSING_FIELD'] },
+};
 
 describe('fixture generator', () => {
   it('make-fixtures.ts reproduces every hand-made fixture byte for byte', () => {
@@ -58,7 +63,7 @@ describe('valid fixtures', () => {
     expect(split.messages).toHaveLength(MESSAGE_COUNTS[path] ?? 1);
     for (const entry of split.messages) {
       const message = entry.parse();
-      expect(message.check()).toEqual([]);
+      expect(message.check().map((problem) => problem.code)).toEqual(CHECK_PROBLEMS[path]?.[entry.index] ?? []);
       const original = entry.data as Uint8Array;
       expect(message.toBytes()).toEqual(original);
       // Re-encode from the text as well, so the check does not rest on the kept source bytes.
@@ -76,10 +81,22 @@ describe('valid fixtures', () => {
     expect(roundtrip.stderr).toBe('');
     expect(roundtrip.code).toBe(0);
     expect(roundtrip.stdout.trim().split('\n')).toHaveLength(validFiles.length);
-    const inspect = await sealpost(['hl7', 'inspect', ...validFiles]);
+    const clean = validFiles.filter((path) => !CHECK_PROBLEMS[path]);
+    const inspect = await sealpost(['hl7', 'inspect', ...clean]);
     expect(inspect.stderr).toBe('');
     expect(inspect.code).toBe(0);
-    expect(inspect.stdout.trim().split('\n')).toHaveLength(validFiles.length + 4);
+    expect(inspect.stdout.trim().split('\n')).toHaveLength(clean.length + 4);
+  });
+
+  it('`sealpost hl7 inspect` reports check() problems with their location, lists every message, exits 1', async () => {
+    const inspect = await sealpost(['hl7', 'inspect', 'third-party/nhapi-oml-o21-messages.hl7']);
+    expect(inspect.code).toBe(1);
+    expect(inspect.stdout.trim().split('\n')).toHaveLength(7);
+    expect(inspect.stderr.split('\n')).toEqual([
+      'third-party/nhapi-oml-o21-messages.hl7: message 5, segment 1 (MSH), field 10: MSH-10 (message control id) is required (byte 3101)',
+      'third-party/nhapi-oml-o21-messages.hl7: message 7, segment 1 (MSH), field 10: MSH-10 (message control id) is required (byte 4516)',
+      '',
+    ]);
   });
 });
 
