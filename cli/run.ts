@@ -1,14 +1,14 @@
 import type { CliIo, CommandGroup } from './io.js';
 import { UsageError } from './io.js';
 import { hl7Command } from './commands/hl7.js';
-import { fhirCommand } from './commands/fhir.js';
+import { convertCommand, fhirCommand } from './commands/fhir.js';
 import { idCommand } from './commands/id.js';
 import { sealCommand } from './commands/seal.js';
 import { openCommand } from './commands/open.js';
 import { receiptCommand } from './commands/receipt.js';
 
 /** Command groups in the order `sealpost --help` lists them. Each issue's commands register here. */
-const groups: CommandGroup[] = [hl7Command, fhirCommand, idCommand, sealCommand, openCommand, receiptCommand];
+const groups: CommandGroup[] = [hl7Command, fhirCommand, convertCommand, idCommand, sealCommand, openCommand, receiptCommand];
 
 function help(): string {
   const lines = ['Usage: sealpost <command> [options]', '', 'Commands:'];

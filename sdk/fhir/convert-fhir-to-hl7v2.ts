@@ -51,7 +51,11 @@ export interface Hl7v2Party {
 
 /** Options of {@link convertFhirToHl7v2}. */
 export interface ConvertFhirToHl7v2Options {
-  /** Target form. Default: oru-r01 for a DiagnosticReport, mdm-t02 for a bundle converted from MDM, else au-ref-l2. */
+  /**
+   * Target form. Default: the one a bundle converted from v2 came from (MessageHeader event R01,
+   * T02, I12); else au-ref-l2 for a document or a ServiceRequest, oru-r01 for a DiagnosticReport,
+   * mdm-t02 for a lone DocumentReference.
+   */
   profile?: Hl7v2Profile;
   /** Override MSH-3/4 (default: MessageHeader source and sender, else the author's organisation). */
   sender?: Hl7v2Party;
@@ -178,10 +182,15 @@ class Context {
   }
 
   defaultProfile(): Hl7v2Profile {
-    if (this.first('DiagnosticReport') && !this.first('ServiceRequest')) return 'oru-r01';
-    const header = this.first<MessageHeader>('MessageHeader');
-    if (header?.eventCoding?.code === 'T02' || (!this.first('ServiceRequest') && !this.first('Composition') && this.first('DocumentReference'))) return 'mdm-t02';
-    return 'au-ref-l2';
+    // A bundle converted from v2 names its event; otherwise go by what the bundle holds.
+    const event = this.first<MessageHeader>('MessageHeader')?.eventCoding?.code;
+    if (event === 'R01') return 'oru-r01';
+    if (event === 'T02') return 'mdm-t02';
+    if (event === 'I12') return 'au-ref-l2';
+    if (this.first('Composition')) return 'au-ref-l2';
+    if (this.first('DiagnosticReport')) return 'oru-r01';
+    if (this.first('ServiceRequest')) return 'au-ref-l2';
+    return 'mdm-t02';
   }
 
   // --- People.
