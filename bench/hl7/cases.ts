@@ -56,7 +56,6 @@ const chemistry: readonly Analyte[] = [
   a('6768-6', 'ALP', 'Alkaline phosphatase', '71', 'U/L', '30-110'),
   a('2324-2', 'GGT', 'Gamma GT', '41', 'U/L', '<39', 'H'),
   a('1742-6', 'ALT', 'ALT', '23', 'U/L', '<34'),
-  a('1920-8', 'AST', 'AST', '19', 'U/L', '<31'),
   a('1751-7', 'ALB', 'Albumin', '41', 'g/L', '35-50'),
   { loinc: '10834-0', local: 'GLOB', name: 'Globulin & A/G ratio', type: 'ST', value: '31 g/L; A/G 1.3 (ratio ^ 1.1-2.2)', unit: '', range: '', flags: '' },
 ];
@@ -111,7 +110,7 @@ function labResult(): string {
     note(analyte);
   });
   segments.push(orc('ORD-4453'), obr('ORD-4453', '24323-8', 'E/LFT & culture', 'ELFT').replace('OBR|1|', 'OBR|2|'));
-  chemistry.slice(0, 13).forEach((analyte, i) => {
+  chemistry.forEach((analyte, i) => {
     segments.push(obx(i + 1, analyte));
     note(analyte);
   });

@@ -1,8 +1,10 @@
 /**
  * Timing: per case and workload, every library is warmed up, then sampled in rounds that rotate
  * the library order (so no library always runs first after a GC or a JIT tier-up). A sample runs
- * the operation in batches until `sampleMs` has passed and yields operations per second; the cell's
- * figure is the median of its samples. Everything is time-boxed: a cell stops sampling once it has
+ * the operation in batches until `sampleMs` of CPU time has passed and yields operations per
+ * second of process CPU time (user + system, so GC helper threads count too); the cell's figure is
+ * the median of its samples. CPU time rather than wall time because the bench machine is shared:
+ * wall time counts whatever else was scheduled on our core. Everything is time-boxed: a cell stops sampling once it has
  * used `maxCellMs`, keeping at least one sample.
  */
 
@@ -38,36 +40,43 @@ export const sinkValue = (): number => sink;
 
 const collect = (globalThis as { gc?: () => void }).gc;
 
-/** Runs `operation` `count` times; returns elapsed ms. */
+/** CPU time (user + system) of this process in ms: unlike wall time, it does not count the time other processes on a shared machine take from us. */
+const cpuNow = (): number => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+/** Runs `operation` `count` times; returns elapsed CPU ms. */
 function runBatch(operation: Operation, count: number): number {
-  const start = performance.now();
+  const start = cpuNow();
   let acc = 0;
   for (let i = 0; i < count; i++) acc += operation();
-  const elapsed = performance.now() - start;
+  const elapsed = cpuNow() - start;
   sink = (sink + acc) | 0;
   return elapsed;
 }
 
-/** Warms up and finds a batch size that takes about a millisecond, to keep clock reads negligible. */
+/** Warms up and finds a batch size that takes a few milliseconds, to keep clock reads (a syscall) negligible. */
 function warmUp(operation: Operation, warmupMs: number): number {
   let batch = 1;
   const start = performance.now();
   do {
     const elapsed = runBatch(operation, batch);
-    if (elapsed < 1 && batch < 1 << 20) batch *= 2;
+    if (elapsed < 2 && batch < 1 << 20) batch *= 2;
   } while (performance.now() - start < warmupMs);
   return batch;
 }
 
-/** One sample: operations per second over at least `sampleMs`. */
+/** One sample: operations per CPU second over at least `sampleMs` of CPU time (or 4x that of wall time). */
 function sample(operation: Operation, batch: number, sampleMs: number): number {
   let count = 0;
   let elapsed = 0;
+  const wallStart = performance.now();
   do {
     elapsed += runBatch(operation, batch);
     count += batch;
-  } while (elapsed < sampleMs);
-  return (count * 1000) / elapsed;
+  } while (elapsed < sampleMs && performance.now() - wallStart < 4 * sampleMs);
+  return (count * 1000) / Math.max(elapsed, 0.001);
 }
 
 const median = (values: readonly number[]): number => {
