@@ -5,7 +5,7 @@
 import { cpus, arch, platform } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CASE_NAMES, createCases } from './cases.js';
-import type { CaseName } from './cases.js';
+import type { BenchCase, CaseName } from './cases.js';
 import { differences } from './check.js';
 import { loadLibraries, LIBRARIES } from './libraries.js';
 import type { PeerDecoding } from './libraries.js';
@@ -24,6 +24,8 @@ export interface Hl7BenchResult {
   readonly timings: Map<string, CellTiming>;
   /** Wrong answers and failures, one line each. */
   readonly problems: string[];
+  /** What the peers get wrong on their own: escapes they leave encoded without the bench's decoder. */
+  readonly notes: string[];
   readonly libraries: Hl7Library[];
 }
 
@@ -47,6 +49,19 @@ function distinctCopies(text: string): string[] {
   return Array.from({ length: count }, () => bytes.toString('utf8'));
 }
 
+/** For each peer the bench decodes for, how many read values come out wrong with its own API alone. */
+async function nativeDecodingNotes(libraries: readonly Hl7Library[], benchCases: readonly BenchCase[]): Promise<string[]> {
+  const peers = libraries.filter((library) => library.decoding === 'bench').map((library) => library.name);
+  if (peers.length === 0) return [];
+  const { libraries: raw } = await loadLibraries(peers, 'none');
+  const notes: string[] = [];
+  for (const library of raw) {
+    const found = benchCases.flatMap((benchCase) => differences(library.read(benchCase.text), referenceRead(benchCase.text), 50).map((line) => `${benchCase.name} ${line}`));
+    if (found.length > 0) notes.push(`${library.name} does not decode escapes: ${found.length} read values wrong without the bench's decoder, e.g. ${found[0]}`);
+  }
+  return notes;
+}
+
 /** Runs the bench; `log` receives progress and problems as they happen. */
 export async function runHl7Bench(options: {
   cases?: readonly CaseName[];
@@ -64,7 +79,9 @@ export async function runHl7Bench(options: {
   failures.forEach((line) => log(line));
   const figures: Figures = {};
   const timings = new Map<string, CellTiming>();
-  for (const benchCase of createCases(options.cases)) {
+  const benchCases = createCases(options.cases);
+  const notes = (options.peerDecoding ?? 'bench') === 'bench' ? await nativeDecodingNotes(libraries, benchCases) : [];
+  for (const benchCase of benchCases) {
     const expected = { read: referenceRead(benchCase.text), fullwalk: referenceWalk(benchCase.text) };
     const inputs = distinctCopies(benchCase.text);
     figures[benchCase.name] = {};
@@ -99,7 +116,7 @@ export async function runHl7Bench(options: {
       figures[benchCase.name]![workload] = row;
     }
   }
-  return { figures, timings, problems, libraries };
+  return { figures, timings, problems, notes, libraries };
 }
 
 /** Three significant digits, whole numbers from 100 up: the noise is larger than that anyway. */
@@ -155,6 +172,7 @@ export function formatTable(result: Hl7BenchResult, measure: MeasureOptions): st
     '',
     result.problems.length === 0 ? 'answers: every library matched the reference on every case and workload' : `answers that differ from the reference (${result.problems.length}):`,
     ...result.problems.map((problem) => `  ${problem}`),
+    ...(result.notes.length > 0 ? ['', 'peers on their own (the figures above include the bench decoding escapes for them):', ...result.notes.map((note) => `  ${note}`)] : []),
   ];
   return out.join('\n');
 }
