@@ -1,3 +1,4 @@
+import type { Hl7ParseError } from './errors.js';
 import { escapeText } from './escape.js';
 import type { Hl7Message } from './message.js';
 import { parseMessage } from './parse.js';
@@ -136,4 +137,68 @@ function trimFields(fields: string[]): string[] {
   let end = fields.length;
   while (end > 1 && fields[end - 1] === '') end--;
   return fields.slice(0, end);
+}
+
+/** HL7 table 0357 code for each parse error code (ERR-3 / ERR-1.4 of an error acknowledgment). */
+const ERROR_CODES: Record<string, string> = {
+  ERR_HL7_PARSE: '100',
+  ERR_HL7_MISSING_FIELD: '101',
+  ERR_HL7_ESCAPE: '102',
+  ERR_HL7_CHARSET: '102',
+  ERR_HL7_TOO_LARGE: '207',
+};
+
+/**
+ * Builds the error acknowledgment for input that failed to parse, so a receiver can still answer
+ * with AR (or AE) and say where the message is wrong. Only the MSH segment has to be readable:
+ * it is parsed on its own and mirrored as {@link buildAck} does; MSA-3/ERR carry the error's reason
+ * and location (ERR-2 or ERR-1: segment, its occurrence, field) and the HL7 table 0357 code
+ * (100 segment error, 101 required field missing, 102 data type/escape/charset error, 207 other).
+ *
+ * Returns `undefined` when not even MSH can be read (no control id to acknowledge).
+ *
+ * @example
+ * try { parseMessage(bytes); } catch (error) {
+ *   if (error instanceof Hl7ParseError) reply(buildErrorAck(bytes, error));
+ * }
+ */
+export function buildErrorAck(input: string | Uint8Array, error: Hl7ParseError, options: Omit<BuildAckOptions, 'errorCode' | 'errorLocation'> = {}): Hl7Message | undefined {
+  // A lenient decode: the header is ASCII in every ASCII-compatible charset, and a bad byte
+  // elsewhere must not stop the reply.
+  const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: false }).decode(input.subarray(0, Math.min(input.length, 1 << 20)));
+  const start = text.indexOf('MSH');
+  if (start === -1) return undefined;
+  let end = text.length;
+  for (const terminator of ['\r', '\n', '\x1c']) {
+    const at = text.indexOf(terminator, start);
+    if (at !== -1 && at < end) end = at;
+  }
+  let header: Hl7Message;
+  try {
+    header = parseMessage(text.slice(start, end));
+  } catch {
+    return undefined;
+  }
+  const code = options.code === undefined || options.code === 'AA' || options.code === 'CA' ? 'AR' : options.code;
+  const ackOptions: BuildAckOptions = { ...options, code, errorCode: ERROR_CODES[error.code] ?? '207', text: options.text ?? error.reason };
+  if (error.segmentName !== undefined && /^[A-Z][A-Z0-9]{2}$/.test(error.segmentName)) {
+    const location: NonNullable<BuildAckOptions['errorLocation']> = { segment: error.segmentName, sequence: occurrence(text.slice(start), error.segmentName, error.segmentIndex) };
+    if (error.field !== undefined) location.field = error.field;
+    ackOptions.errorLocation = location;
+  }
+  return buildAck(header, ackOptions);
+}
+
+/** Which occurrence of `name` the segment at 1-based `index` is, counting non-blank lines. */
+function occurrence(text: string, name: string, index: number | undefined): number {
+  if (index === undefined) return 1;
+  let count = 0;
+  let position = 0;
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line === '') continue;
+    position++;
+    if (line.startsWith(name)) count++;
+    if (position === index) return Math.max(count, 1);
+  }
+  return 1;
 }

@@ -27,7 +27,7 @@ export { Hl7Segment } from './segment.js';
 
 // --- Builders, acknowledgments, embedded documents and typed segment accessors (issue 2, part 3).
 export type { AckCode, BuildAckOptions } from './ack.js';
-export { buildAck } from './ack.js';
+export { buildAck, buildErrorAck } from './ack.js';
 export type { EmbeddedDocument, ExtractDocumentsOptions } from './embedded/extract-documents.js';
 export { extractDocuments } from './embedded/extract-documents.js';
 export type { BuildReferralOptions, ReferralAttachment, ReferralDisplay } from './build/build-referral.js';

@@ -174,6 +174,11 @@ describe('sealpost hl7 ack', () => {
     const result = await sealpost(['hl7', 'ack', 'awkward/batch-fhs.hl7', '--code', 'AR']);
     expect(result.stdout.match(/^MSA\|AR\|BATCH000\d$/gm)).toEqual(['MSA|AR|BATCH0001', 'MSA|AR|BATCH0002', 'MSA|AR|BATCH0003']);
     expect((await sealpost(['hl7', 'ack', 'awkward/batch-fhs.hl7', '--code', 'XX'])).code).toBe(2);
+    const rejected = await sealpost(['hl7', 'ack', 'invalid/invalid-utf8.hl7']);
+    expect(rejected.code).toBe(1);
+    expect(rejected.stderr).toMatch(/^invalid\/invalid-utf8\.hl7: message 1, segment 2 \(PID\), field 5: invalid UTF-8/);
+    expect(rejected.stdout).toMatch(/^MSA\|AR\|UTF000001\|invalid UTF-8.*$/m);
+    expect(rejected.stdout).toMatch(/^ERR\|\|PID\^1\^5\|102\^Data type error\^HL70357\|E/m);
     const broken = await sealpost(['hl7', 'ack', 'invalid/not-hl7.txt']);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toBe("invalid/not-hl7.txt: message 1: 'Hel' outside any message: a message must start with MSH (byte 0)\n");

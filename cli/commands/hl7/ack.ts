@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { buildAck } from '@sealpost/sdk/hl7v2';
+import { buildAck, buildErrorAck } from '@sealpost/sdk/hl7v2';
 import type { AckCode } from '@sealpost/sdk/hl7v2';
 import type { CliIo } from '../../io.js';
 import { UsageError } from '../../io.js';
@@ -10,7 +10,9 @@ const CODES = ['AA', 'AE', 'AR', 'CA', 'CE', 'CR'];
 /**
  * `sealpost hl7 ack FILE [--code AA|AE|AR] [--text "…"] [--cr]`: prints the acknowledgment of each
  * message in FILE (MSA-2 = its MSH-10; RRI^I12 for a REF^I12). Segments are printed one per line;
- * `--cr` writes the HL7 segment terminator `\r` instead. Exit 1 when a message cannot be parsed.
+ * `--cr` writes the HL7 segment terminator `\r` instead. A message that cannot be parsed but whose
+ * MSH can be read gets an AR (or the AE/AR asked for) naming the error and its location; the
+ * error is printed on stderr and the exit status is 1.
  */
 export async function ack(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -26,12 +28,16 @@ export async function ack(args: string[], io: CliIo): Promise<number> {
   let failed = content.problems.length > 0;
   for (const problem of content.problems) io.stderr(failureLine(file, problem));
   for (const entry of content.messages) {
+    const options = { code: code as AckCode, ...(values.text !== undefined ? { text: values.text } : {}) };
+    let reply;
     if (entry.error) {
       failed = true;
       io.stderr(failureLine(file, entry.error));
-      continue;
+      reply = buildErrorAck(entry.bytes, entry.error, options);
+      if (!reply) continue;
+    } else {
+      reply = buildAck(entry.message, options);
     }
-    const reply = buildAck(entry.message, { code: code as AckCode, ...(values.text !== undefined ? { text: values.text } : {}) });
     const text = reply.toString();
     io.stdout(values.cr ? text : text.replace(/\r\n?/g, '\n'));
   }

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildAck, parseMessage, splitBatch } from '@sealpost/sdk/hl7v2';
+import { buildAck, buildErrorAck, Hl7ParseError, parseMessage, splitBatch } from '@sealpost/sdk/hl7v2';
 import type { Hl7Message } from '@sealpost/sdk/hl7v2';
 import { fixture, fixtures } from './helpers.js';
 
@@ -102,5 +102,56 @@ describe('buildAck', () => {
     expect(a).toMatch(/^[0-9A-F]{20}$/);
     expect(a).not.toBe(b);
     expect(() => buildAck(received, { code: 'XX' as 'AA' })).toThrow(RangeError);
+  });
+});
+
+function parseFailure(input: Uint8Array): Hl7ParseError {
+  try {
+    parseMessage(input);
+  } catch (error) {
+    if (error instanceof Hl7ParseError) return error;
+    throw error;
+  }
+  throw new Error('expected Hl7ParseError');
+}
+
+describe('buildErrorAck (answering input that does not parse)', () => {
+  it('AR with the error location in ERR-2 and table 0357 code 102 for a charset error (v2.5+)', () => {
+    const input = fixture('invalid/invalid-utf8.hl7');
+    const ack = parseMessage(buildErrorAck(input, parseFailure(input), { controlId: 'E1' })!.toString());
+    expect(ack.get('MSA-1')).toBe('AR');
+    expect(ack.get('MSA-2')).toBe('UTF000001');
+    expect(ack.get('MSA-3')).toMatch(/invalid UTF-8/);
+    expect(ack.getRaw('ERR-2')).toBe('PID^1^5');
+    expect(ack.getRaw('ERR-3')).toBe('102^Data type error^HL70357');
+    expect(ack.get('MSH-3')).toBe('RECV');
+    expect(ack.get('MSH-5')).toBe('SEALPOST');
+  });
+
+  it('counts the occurrence of the failing segment, keeps AE when asked, and uses ERR-1 before v2.5', () => {
+    const text = 'MSH|^~\\&|LAB|L|GP|G|2026||ORU^R01|C9|P|2.4\rOBX|1|ST|A||ok\rOBX|2|ST|B||bad \\Q\\ escape\r';
+    const input = new TextEncoder().encode(text);
+    const message = parseMessage(input);
+    let error: Hl7ParseError | undefined;
+    try {
+      message.check();
+      message.get('OBX[2]-5');
+    } catch (e) {
+      error = e as Hl7ParseError;
+    }
+    expect(error?.code).toBe('ERR_HL7_ESCAPE');
+    const ack = parseMessage(buildErrorAck(input, error!, { code: 'AE', text: 'OBX-5 escape' })!.toString());
+    expect(ack.get('MSA-1')).toBe('AE');
+    expect(ack.get('MSA-3')).toBe('OBX-5 escape');
+    expect(ack.getRaw('ERR-1')).toBe('OBX^2^5^102&Data type error&HL70357');
+  });
+
+  it('answers AR for a batch member and gives up (undefined) when MSH itself is unreadable', () => {
+    const input = fixture('invalid/batch-bad-second-message.hl7');
+    const bad = splitBatch(input).messages[1]!;
+    expect(() => bad.parse()).toThrow(Hl7ParseError);
+    expect(buildErrorAck(bad.data, parseFailure(input.subarray(bad.byteOffset)))).toBeUndefined();
+    const noMsh = fixture('invalid/not-hl7.txt');
+    expect(buildErrorAck(noMsh, parseFailure(noMsh))).toBeUndefined();
   });
 });
