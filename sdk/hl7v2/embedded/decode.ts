@@ -8,9 +8,12 @@ const SKIP = 254;
 const PAD = 253;
 const BAD = 255;
 
-/** base64 and base64url alphabets; whitespace is skipped (senders wrap lines), '=' is padding. */
+/**
+ * base64 and base64url alphabets over every UTF-16 code unit (so a lookup never needs a range
+ * check); whitespace is skipped (senders wrap lines), '=' is padding, anything else is invalid.
+ */
 const BASE64 = (() => {
-  const table = new Uint8Array(256).fill(BAD);
+  const table = new Uint8Array(65536).fill(BAD);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   for (let i = 0; i < 64; i++) table[alphabet.charCodeAt(i)] = i;
   table[0x2d] = 62; // '-' (base64url)
@@ -57,25 +60,41 @@ export function decodeBase64(parts: readonly Source[], context: DecodeContext): 
   let capacity = 0;
   for (const part of parts) capacity += part.length;
   const out = new Uint8Array(Math.floor((capacity * 3) / 4) + 3);
+  const table = BASE64;
   let length = 0;
   let quantum = 0;
   let count = 0;
-  let position = 0;
-  const flush = (): void => {
-    if (count === 1) throw invalid(context, 'base64 quantum with a single character', position);
-    if (count === 2) out[length++] = (quantum >> 4) & 0xff;
-    else if (count === 3) {
-      out[length++] = (quantum >> 10) & 0xff;
-      out[length++] = (quantum >> 2) & 0xff;
-    }
-    quantum = 0;
-    count = 0;
-  };
+  let base = 0;
   for (const part of parts) {
     const n = part.length;
-    for (let i = 0; i < n; i++, position++) {
-      const c = codeAt(part, i);
-      const v = c < 256 ? (BASE64[c] as number) : BAD;
+    const text = typeof part === 'string' ? part : undefined;
+    let i = 0;
+    while (i < n) {
+      // Fast path: four alphabet characters on a quantum boundary (nearly all of a payload).
+      if (count === 0 && i + 4 <= n) {
+        let a: number, b: number, c: number, d: number;
+        if (text !== undefined) {
+          a = table[text.charCodeAt(i)] as number;
+          b = table[text.charCodeAt(i + 1)] as number;
+          c = table[text.charCodeAt(i + 2)] as number;
+          d = table[text.charCodeAt(i + 3)] as number;
+        } else {
+          const bytes = part as Uint8Array;
+          a = table[bytes[i] as number] as number;
+          b = table[bytes[i + 1] as number] as number;
+          c = table[bytes[i + 2] as number] as number;
+          d = table[bytes[i + 3] as number] as number;
+        }
+        if ((a | b | c | d) < 64) {
+          out[length++] = (a << 2) | (b >> 4);
+          out[length++] = ((b & 15) << 4) | (c >> 2);
+          out[length++] = ((c & 3) << 6) | d;
+          i += 4;
+          continue;
+        }
+      }
+      const code = text !== undefined ? text.charCodeAt(i) : ((part as Uint8Array)[i] as number);
+      const v = table[code] as number;
       if (v < 64) {
         quantum = (quantum << 6) | v;
         if (++count === 4) {
@@ -85,17 +104,30 @@ export function decodeBase64(parts: readonly Source[], context: DecodeContext): 
           quantum = 0;
           count = 0;
         }
-      } else if (v === SKIP) {
-        continue;
       } else if (v === PAD) {
-        flush();
-      } else {
-        throw invalid(context, `invalid base64 character ${JSON.stringify(String.fromCharCode(c))}`, position);
+        length = flushQuantum(out, length, quantum, count, context, base + i);
+        quantum = 0;
+        count = 0;
+      } else if (v !== SKIP) {
+        throw invalid(context, `invalid base64 character ${JSON.stringify(String.fromCharCode(code))}`, base + i);
       }
+      i++;
     }
+    base += n;
   }
-  flush();
+  length = flushQuantum(out, length, quantum, count, context, base);
   return out.subarray(0, length);
+}
+
+/** Writes the bytes of a partial quantum (2 or 3 characters) and returns the new length. */
+function flushQuantum(out: Uint8Array, length: number, quantum: number, count: number, context: DecodeContext, position: number): number {
+  if (count === 1) throw invalid(context, 'base64 quantum with a single character', position);
+  if (count === 2) out[length++] = (quantum >> 4) & 0xff;
+  else if (count === 3) {
+    out[length++] = (quantum >> 10) & 0xff;
+    out[length++] = (quantum >> 2) & 0xff;
+  }
+  return length;
 }
 
 /** Decodes hexadecimal (ED encoding `Hex`) in one or more parts. Throws `ERR_HL7_EMBEDDED`. */

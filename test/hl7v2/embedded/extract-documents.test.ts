@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { SealpostError } from '@sealpost/sdk';
 import { createMessage, extractDocuments, parseMessage } from '@sealpost/sdk/hl7v2';
 import { decodeBase64, decodeHex, decodeQuotedPrintable } from '../../../sdk/hl7v2/embedded/decode.js';
+import { encodeBase64 } from '../../../sdk/hl7v2/build/internal.js';
 import { fixture } from '../build/helpers.js';
 
 const enc = new TextEncoder();
@@ -180,6 +181,15 @@ describe('decoders', () => {
         parts.push(text.slice(from));
         expect(decodeBase64(parts, { where: 'test' })).toEqual(bytes);
         expect(decodeBase64([enc.encode(text)], { where: 'test' })).toEqual(bytes);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('property: the builders\' base64 encoder agrees with btoa for any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(encodeBase64(bytes)).toBe(b64(bytes));
       }),
       { numRuns: 500 },
     );
