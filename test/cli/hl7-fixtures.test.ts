@@ -18,7 +18,7 @@ const validFiles = ['au', 'awkward', 'third-party'].flatMap((dir) =>
 const read = (path: string): Uint8Array => new Uint8Array(readFileSync(join(fixturesDir, path)));
 
 /** Messages each multi-message fixture holds; every other valid fixture holds exactly one. */
-const MESSAGE_COUNTS: Record<string, number> = { 'awkward/batch-fhs.hl7': 3, 'awkward/multi-message.hl7': 3, 'third-party/nhapi-oml-o21-messages.hl7': 7 };
+const MESSAGE_COUNTS: Record<string, number> = { 'awkward/batch-fhs.hl7': 3, 'awkward/multi-message.hl7': 3, 'third-party/nhapi-oml-o21-messages.hl7': 7, 'awkward/mllp-stream.hl7': 2 };
 
 /** Real-world data that parses but that check() flags: nHapi's messages 5 and 7 lack MSH-10. */
 const CHECK_PROBLEMS: Record<string, Record<number, string[]>> = {
@@ -85,7 +85,7 @@ describe('valid fixtures', () => {
     const inspect = await sealpost(['hl7', 'inspect', ...clean]);
     expect(inspect.stderr).toBe('');
     expect(inspect.code).toBe(0);
-    expect(inspect.stdout.trim().split('\n')).toHaveLength(clean.length + 4);
+    expect(inspect.stdout.trim().split('\n')).toHaveLength(clean.length + 5);
   });
 
   it('`sealpost hl7 inspect` reports check() problems with their location, lists every message, exits 1', async () => {

@@ -73,6 +73,9 @@ describe('sealpost hl7 get', () => {
     expect((await sealpost(['hl7', 'get', 'awkward/batch-fhs.hl7', 'MSH-10'])).stdout).toBe('BATCH0001\nBATCH0002\nBATCH0003\n');
     expect((await sealpost(['hl7', 'get', 'awkward/iso-8859-1.hl7', 'PID-5'])).stdout).toBe('GARÇON\n');
     expect((await sealpost(['hl7', 'get', 'au/ref-i12-l1.hl7', 'PID-3'])).stdout).toBe('HGP-4411\n2950156481\n');
+    // One line per message even where the path matches nothing (nHapi's messages 5 and 7 have no MSH-10).
+    expect((await sealpost(['hl7', 'get', 'third-party/nhapi-oml-o21-messages.hl7', 'MSH-10'])).stdout).toBe('msgOP123\nmsgOF102\nmsgOP124\nmsgOF109\n\nmsgOF101\n\n');
+    expect((await sealpost(['hl7', 'get', 'awkward/batch-fhs.hl7', 'OBX-5'])).stdout).toBe('\n\n\n');
   });
 
   it('exits 2 on a bad path and 1 on a bad file', async () => {

@@ -7,7 +7,8 @@ import { failureLine, readMessages } from './shared.js';
 /**
  * `sealpost hl7 get FILE PATH`: the decoded value(s) at PATH (`PID-5.1`, `PID-3[2].1`, `OBX[3]-5`,
  * `OBR-32.1.2`) for each message, one per line: every occurrence of the segment and every
- * repetition unless the path picks one. Exit 1 when a message fails to parse.
+ * repetition unless the path picks one. A message where PATH matches nothing prints an empty
+ * line, so every message of a batch shows up. Exit 1 when a message fails to parse.
  */
 export async function get(args: string[], io: CliIo): Promise<number> {
   const { positionals } = parseArgs({ args, options: {}, allowPositionals: true });
@@ -28,7 +29,8 @@ export async function get(args: string[], io: CliIo): Promise<number> {
       continue;
     }
     try {
-      for (const value of entry.message.getAll(path)) io.stdout(value + '\n');
+      const values = entry.message.getAll(path);
+      io.stdout(values.length === 0 ? '\n' : values.join('\n') + '\n');
     } catch (error) {
       if (!(error instanceof Error) || !('code' in error)) throw error;
       failed = true;
