@@ -23,9 +23,16 @@ export interface BuildReferralOptions extends MessageHeaderOptions {
   /** HL7 AU simplified REF profile level: 1 (one OBR, a PDF display segment, no attachments) or 2. */
   level: 1 | 2;
   referral: {
-    /** RF1-6 originating referral identifier (EI), and OBR-2 placer number. */
+    /**
+     * RF1-6 originating referral identifier (EI). Each OBR group's OBR-3 (filler order number,
+     * the document identifier) is `<id>-<group number>` under the same authority.
+     */
     id: string;
-    /** Assigning authority of the id (the referrer's organisation, e.g. its HPI-O). */
+    /**
+     * Assigning authority of the id (the referrer's organisation). Give the full HD (namespace,
+     * universal id such as the HPI-O, and its type `AUSHIC`): HL7au:000002 requires receivers to
+     * reject document identifiers (OBR-3) that are not fully specified.
+     */
     assigner: string | HierarchicDesignator;
     /** RF1-1 (default `P^Pending^HL70283`). */
     status?: CodedValue;
@@ -114,8 +121,8 @@ export function buildReferral(options: BuildReferralOptions): Hl7Message {
   const when = formatHl7Timestamp(timestamp);
   const obr = (setId: number, code: CodedValue): FieldInput[] => [
     String(setId),
-    [`${referral.id}-${setId}`, ...flattenHd(referral.assigner)],
     '',
+    [`${referral.id}-${setId}`, ...flattenHd(referral.assigner)],
     coded(code),
     '',
     '',

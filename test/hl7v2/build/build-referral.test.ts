@@ -31,6 +31,9 @@ describe('buildReferral (REF^I12, HL7 AU simplified referral)', () => {
     expect(patient.value('patientIdentifierList', 2, 5)).toBe('MC');
     expect(patient.components('patientName')).toEqual(['CITIZEN', 'JANE', 'MARIE', '', '', '', 'L']);
     expect(message.get('OBR-4')).toBe('REFER');
+    // HL7au:000002: the document identifier in OBR-3 is a fully specified EI.
+    expect(message.getRaw('OBR-3')).toBe('HGP-REF-000123-1^HARBOURSIDE GP^8003621566684455^AUSHIC');
+    expect(message.get('OBR-2')).toBe('');
     expect(message.get('OBR-16.2')).toBe('WELBY');
     expect(message.getRaw('OBX-3')).toBe('PDF^Display format in PDF^AUSPDI');
     expect(message.get('OBX-2')).toBe('ED');
@@ -92,7 +95,7 @@ describe('buildReferral (REF^I12, HL7 AU simplified referral)', () => {
     const fixtureMessage = parseMessage(fixture('au/ref-i12-l1.hl7'));
     const built = parseMessage(buildReferral(referralOptions()).toBytes());
     expect(built.segments().map((s) => s.name)).toEqual(fixtureMessage.segments().map((s) => s.name));
-    for (const path of ['MSH-9', 'MSH-12', 'RF1-1', 'RF1-2', 'RF1-4', 'PRD[1]-1', 'PRD[2]-1', 'OBR-4', 'OBX-2', 'OBX-3', 'OBX-5.2', 'OBX-5.3', 'OBX-5.4']) {
+    for (const path of ['MSH-9', 'MSH-12', 'RF1-1', 'RF1-6', 'OBR-2', 'OBR-3', 'RF1-2', 'RF1-4', 'PRD[1]-1', 'PRD[2]-1', 'OBR-4', 'OBX-2', 'OBX-3', 'OBX-5.2', 'OBX-5.3', 'OBX-5.4']) {
       expect(built.getRaw(path), path).toBe(fixtureMessage.getRaw(path));
     }
   });
