@@ -24,7 +24,12 @@ function sdkEntries(): Record<string, string> {
   return input;
 }
 
-const input = sdkEntries();
+const entries = sdkEntries();
+// sdk/node/* is Node-only: it is compiled against the root tsconfig (Node types) because
+// sdk/tsconfig.json has no Node types and excludes node/. It imports the core by package name.
+const isNodeOnly = ([, source]: [string, string]): boolean => source.startsWith('sdk/node/');
+const input = Object.fromEntries(Object.entries(entries).filter((entry) => !isNodeOnly(entry)));
+const nodeInput = Object.fromEntries(Object.entries(entries).filter(isNodeOnly));
 const isExternal = (id: string): boolean => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 
 const config: RollupOptions[] = [
@@ -39,6 +44,18 @@ const config: RollupOptions[] = [
     output: { dir: 'sdk/dist', format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'internal/[name]-[hash].d.ts' },
     external: isExternal,
     plugins: [dts({ tsconfig: 'sdk/tsconfig.json' })],
+  },
+  {
+    input: nodeInput,
+    output: { dir: 'sdk/dist', format: 'es', sourcemap: true, entryFileNames: '[name].js' },
+    external: isExternal,
+    plugins: [typescript({ tsconfig: 'tsconfig.json', compilerOptions: { noEmit: false, declaration: false, sourceMap: true, customConditions: [] }, include: ['sdk/node/**/*.ts'] })],
+  },
+  {
+    input: nodeInput,
+    output: { dir: 'sdk/dist', format: 'es', entryFileNames: '[name].d.ts' },
+    external: isExternal,
+    plugins: [dts({ tsconfig: 'tsconfig.json' })],
   },
   {
     input: { sealpost: 'cli/main.ts' },

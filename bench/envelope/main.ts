@@ -29,15 +29,21 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-async function time(runs: number, fn: () => Promise<unknown> | unknown): Promise<number> {
-  const samples: number[] = [];
+/**
+ * Times the implementations round-robin (one run of each, then the next round), so that load
+ * from other processes on a shared machine hits all of them alike; returns each one's median.
+ */
+async function timeSideBySide(runs: number, fns: Record<Impl, () => Promise<unknown> | unknown>): Promise<Record<Impl, number>> {
+  const samples: Record<Impl, number[]> = { sealpost: [], openssl: [], webcrypto: [] };
   for (let i = 0; i < runs; i++) {
-    (globalThis as { gc?: () => void }).gc?.();
-    const start = performance.now();
-    await fn();
-    samples.push(performance.now() - start);
+    for (const impl of Object.keys(fns) as Impl[]) {
+      (globalThis as { gc?: () => void }).gc?.();
+      const start = performance.now();
+      await fns[impl]();
+      samples[impl].push(performance.now() - start);
+    }
   }
-  return median(samples);
+  return { sealpost: median(samples.sealpost), openssl: median(samples.openssl), webcrypto: median(samples.webcrypto) };
 }
 
 function openssl(args: string[]): void {
@@ -127,16 +133,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       log(`${sizeMb} MB: `);
       const sealed = await floor.seal(payload);
       const figures: Record<Op, Record<Impl, number>> = {
-        seal: {
-          sealpost: await time(runs, () => sealEnvelope(payload, sealOptions)),
-          openssl: await time(runs, opensslSeal),
-          webcrypto: await time(runs, () => floor.seal(payload)),
-        },
-        open: {
-          sealpost: await time(runs, () => openEnvelope(envelope, openOptions())),
-          openssl: await time(runs, opensslOpen),
-          webcrypto: await time(runs, () => floor.open(sealed)),
-        },
+        seal: await timeSideBySide(runs, { sealpost: () => sealEnvelope(payload, sealOptions), openssl: opensslSeal, webcrypto: () => floor.seal(payload) }),
+        open: await timeSideBySide(runs, { sealpost: () => openEnvelope(envelope, openOptions()), openssl: opensslOpen, webcrypto: () => floor.open(sealed) }),
       };
       cases[`${sizeMb}MB`] = figures;
       log('done\n');

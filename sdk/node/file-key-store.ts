@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CryptoError, fromPem, toPem, unlockIdentity } from '../crypto/index.js';
-import type { Identity, KeyStore, StoredIdentity } from '../crypto/index.js';
+import { CryptoError, fromPem, toPem, unlockIdentity } from '@sealpost/sdk/crypto';
+import type { Identity, KeyStore, StoredIdentity } from '@sealpost/sdk/crypto';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 

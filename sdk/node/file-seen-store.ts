@@ -1,5 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { SeenStore } from '../crypto/index.js';
+import type { SeenStore } from '@sealpost/sdk/crypto';
 
 /**
  * A {@link SeenStore} in a JSON file, for the CLI and single-process agents. Entries expire with
