@@ -66,8 +66,8 @@ interface Part {
  * - Encodings `Base64` and `Hex` are decoded straight from the message text into one buffer; `A`
  *   (text) is taken as its unescaped text in UTF-8.
  * - A document split across consecutive OBX segments with the same OBX-3 and the same non-empty
- *   OBX-4 (sub-ID), or across repetitions of OBX-5 whose later repetitions leave ED-2 empty, is
- *   joined into one document.
+ *   OBX-4 (sub-ID), or whose later segments leave ED-2 and ED-4 empty (`^^^^data`), or across
+ *   repetitions of OBX-5 whose later repetitions leave ED-2 empty, is joined into one document.
  * - A payload that is itself a MIME entity (headers, blank line, body) is unwrapped: media type
  *   and file name come from its headers, and a multipart entity gives one document per leaf part.
  * - Without a usable ED-2/ED-3 the media type is sniffed (PDF, RTF, HTML, PNG, JPEG, XML) and
@@ -98,7 +98,10 @@ export function extractDocuments(message: Hl7Message, options: ExtractDocumentsO
     }
     const subId = segment.raw(4);
     const key = `${segment.raw(3)}\u0000${subId}`;
-    if (!group || subId === '' || group.key !== key) {
+    // A continuation that declares no type and no encoding (`^^^^data`) under the same OBX-3
+    // belongs to the document before it, whatever its sub-ID.
+    const continues = group !== undefined && segment.raw(3) === group.obx.raw(3) && segment.raw(5, 1, 2) === '' && segment.raw(5, 1, 4) === '';
+    if (!group || (!continues && (subId === '' || group.key !== key))) {
       finish();
       group = { key, obx: segment, parts: [] };
     }
@@ -116,6 +119,8 @@ export function extractDocuments(message: Hl7Message, options: ExtractDocumentsO
         finish();
         group = { key, obx: segment, parts: [] };
       }
+      // A continuation takes the type and encoding of the document's first part.
+      if (group.parts.length > 0 && part.typeOfData === '' && part.encoding === '') part.encoding = (group.parts[0] as Part).encoding;
       group.parts.push(part);
     }
   }

@@ -117,6 +117,20 @@ describe('extractDocuments on crafted payloads', () => {
     expect(documents.map((d) => d.segments)).toEqual([[4], [5], [7]]);
   });
 
+  it('joins continuation segments that leave ED-2 and ED-4 empty, whatever their OBX-4', () => {
+    const [document, other] = extractDocuments(
+      withObx(
+        `OBX|1|ED|PDF^Report^L||^application^pdf^Base64^${b64(pdf.subarray(0, 4))}||||||F`,
+        `OBX|2|ED|PDF^Report^L||^^^^${b64(pdf.subarray(4, 10))}||||||F`,
+        `OBX|3|ED|PDF^Report^L|7|^^^^${b64(pdf.subarray(10))}||||||F`,
+        `OBX|4|ED|PDF^Report^L||^application^pdf^Base64^${b64(pdf)}||||||F`,
+      ),
+    );
+    expect(document!.segments).toEqual([4, 5, 6]);
+    expect(document!.bytes).toEqual(pdf);
+    expect(other!.segments).toEqual([7]);
+  });
+
   it('joins repetitions of OBX-5 whose later repetitions leave ED-2 empty', () => {
     const [document] = extractDocuments(withObx(`OBX|1|ED|PDF^Report^L||^application^pdf^Base64^${b64(pdf.subarray(0, 6))}~^^^^${b64(pdf.subarray(6))}||||||F`));
     expect(document!.bytes).toEqual(pdf);
