@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 const BENCHES: Record<string, () => Promise<{ main(argv: readonly string[]): Promise<number> }>> = {
   hl7: () => import('./hl7/main.js'),
   envelope: () => import('./envelope/main.js'),
+  fhir: () => import('./fhir/main.js'),
 };
 
 const USAGE = `usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]   (--help after the name for its options)`;

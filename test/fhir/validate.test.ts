@@ -57,6 +57,20 @@ describe('bad input gives typed issues, never a crash', () => {
     expect(issue(cyclic)).toEqual(['ERR_FHIR_TOO_DEEP (input)']);
   });
 
+  it('property: the depth limit counts exactly the nesting of arrays and objects, not brackets in strings', () => {
+    const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+    const unit = fc.constantFrom('"', '\\', '[', '{', ']', '}', 'a', ' ');
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 8, stringUnit: unit }), (value) => {
+        const depth = depthOf(value);
+        const json = JSON.stringify(value);
+        expect(validateFhir(json, { maxDepth: Math.max(depth, 1) }).issues.map((i) => i.code)).not.toContain('ERR_FHIR_TOO_DEEP');
+        if (depth > 1) expect(validateFhir(json, { maxDepth: depth - 1 }).issues.map((i) => i.code)).toEqual(['ERR_FHIR_TOO_DEEP']);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('caps the number of issues', () => {
     const entry = Array.from({ length: 1000 }, () => ({ resource: { resourceType: 'Patient', bogus: 1 } }));
     const result = validateFhir({ resourceType: 'Bundle', type: 'collection', entry }, { maxIssues: 50 });

@@ -54,14 +54,21 @@ function parseText(text: string, limits: JsonLimits): unknown {
   // Scan depth first: V8 parses deep JSON fine, but everything that walks the result afterwards
   // recurses, and a 1e6-deep array would overflow the stack there.
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22) {
+      // Jump to the closing quote with indexOf (a 1 MB base64 attachment is one string): a quote
+      // preceded by an odd number of backslashes is escaped and does not close it.
+      let end = i;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end < 0) break;
+        let backslashes = 0;
+        while (text.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      if (end < 0) break; // unterminated: JSON.parse reports it
+      i = end;
     } else if (c === 0x7b || c === 0x5b) {
       if (++depth > limits.maxDepth) throw tooDeep(limits.maxDepth, i);
     } else if (c === 0x7d || c === 0x5d) {
