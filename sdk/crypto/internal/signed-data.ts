@@ -133,6 +133,9 @@ export function parseSignedDataContentInfo(root: Element, limits: ReadLimits): P
   return parseSignedData(expectTag(signedData, 0x30, 'SignedData'), limits);
 }
 
+/** The most certificates a SignedData may carry (signer plus chain; real chains have 2–4). */
+const MAX_CERTIFICATES = 32;
+
 /** Reads a SignedData SEQUENCE. */
 export function parseSignedData(element: Element, limits: ReadLimits): ParsedSignedData {
   const fields = children(element, 'SignedData', limits);
@@ -146,12 +149,15 @@ export function parseSignedData(element: Element, limits: ReadLimits): ParsedSig
   const certificates: Uint8Array[] = [];
   let index = 3;
   if (fields[index]?.tag === 0xa0) {
-    for (const cert of children(fields[index] as Element, 'certificates', limits)) if (cert.tag === 0x30) certificates.push(cert.raw);
+    const all = children(fields[index] as Element, 'certificates', limits);
+    // Each candidate may cost a signature verification during path building: bound the work.
+    if (all.length > MAX_CERTIFICATES) throw new EnvelopeError('malformed', `SignedData carries ${all.length} certificates (at most ${MAX_CERTIFICATES})`);
+    for (const cert of all) if (cert.tag === 0x30) certificates.push(cert.raw);
     index++;
   }
   if (fields[index]?.tag === 0xa1) index++; // crls
   const signerInfos = children(expectTag(fields[index], 0x31, 'signerInfos'), 'signerInfos', limits);
-  if (signerInfos.length === 0) throw new EnvelopeError('signature', 'SignedData has no signer');
+  if (signerInfos.length !== 1) throw new EnvelopeError('signature', `expected one signer, found ${signerInfos.length}`);
   const signers = signerInfos.map((info) => parseSigner(info, limits));
   return { contentType, content, certificates, signers };
 }
