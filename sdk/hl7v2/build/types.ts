@@ -94,6 +94,7 @@ export interface DocumentInput {
   data: Uint8Array;
 }
 
+/** HD as components (MSH-3…6). Internal to the builders. */
 export function hd(value: string | HierarchicDesignator): ComponentInput[] {
   if (typeof value === 'string') return [value];
   return [value.namespace, value.universalId ?? '', value.universalIdType ?? ''];
@@ -105,15 +106,18 @@ export function hdSub(value: string | HierarchicDesignator): ComponentInput {
   return [value.namespace, value.universalId ?? '', value.universalIdType ?? ''];
 }
 
+/** CE/CWE as components: code^text^system. */
 export function coded(value: CodedValue): string[] {
   return [value.code, value.text ?? '', value.system ?? ''];
 }
 
+/** XAD: street^^city^state^postcode^country^type; '' when absent. */
 export function address(value: AddressInput | undefined): FieldInput {
   if (!value) return '';
   return [value.street ?? '', '', value.city ?? '', value.state ?? '', value.postcode ?? '', value.country ?? '', value.type ?? ''];
 }
 
+/** XTN: number^use^equipment (PH); '' when absent. */
 export function phone(value: string | undefined, use = 'PRN'): FieldInput {
   return value ? [value, use, 'PH'] : '';
 }
@@ -137,6 +141,7 @@ export function xcn(provider: ProviderInput): FieldInput {
   ];
 }
 
+/** PID-1 … PID-13 for a patient. Throws TypeError without an identifier (PID-3 is required). */
 export function pidFields(patient: PatientInput): FieldInput[] {
   if (patient.identifiers.length === 0) throw new TypeError('patient.identifiers must hold at least one identifier');
   return [
@@ -164,6 +169,7 @@ export function ed(document: DocumentInput, base64: string): FieldInput {
   return ['', type, subtype, 'Base64', base64];
 }
 
+/** `type/subtype` → ED-2 and ED-3, lower case. Throws TypeError on anything else. */
 export function splitMediaType(mediaType: string): [string, string] {
   const match = /^([a-z0-9!#$&^_.+-]+)\/([a-z0-9!#$&^_.+-]+)$/i.exec(mediaType.split(';')[0]?.trim() ?? '');
   if (!match) throw new TypeError(`not a media type: '${mediaType}'`);
