@@ -393,7 +393,8 @@ class Context {
     message.addSegment('PID', this.pid(patient));
     const when = fhirToDtm(letter.reference?.date ?? composition?.date ?? this.bundle?.timestamp);
     const referrer = this.xcn(author.practitioner, 'author');
-    const obr = (n: number, code: FieldInput): FieldInput[] => [String(n), [`${idValue}-${n}`, ...assigner], '', code, '', '', when, ...Array<string>(8).fill(''), referrer, '', '', '', '', '', when, '', 'PHY', 'F'];
+    // OBR-3 holds the document identifier as a full EI (HL7 AU conformance HL7au:000002).
+    const obr = (n: number, code: FieldInput): FieldInput[] => [String(n), '', [`${idValue}-${n}`, ...assigner], code, '', '', when, ...Array<string>(8).fill(''), referrer, '', '', '', '', '', when, '', 'PHY', 'F'];
     const letterCode = conceptToCwe(letter.type);
     message.addSegment('OBR', obr(1, letterCode.length > 1 ? letterCode : ['REFER', 'Referral', 'L']));
     let set = 0;

@@ -568,7 +568,8 @@ class Context {
       const label = this.label(group.obr);
       const reference = this.referralDocument(patient, obr, label, referrer, recipient);
       if (n === 0 && reference.type) request.code = reference.type;
-      const mapped = [1, 2, 4, 7, 25];
+      const mapped = [1, 2, 3, 4, 7, 25];
+      if (obr.raw(2) !== '' && obr.raw(3) !== '') this.report.add(`${label}-2`, 'placer number next to a document id in OBR-3: only OBR-3 is kept');
       // OBR-16 (ordering provider) and OBR-22 repeat the referrer and OBR-7 in the AU profile.
       if (referrer && obr.value(16, 1, 2) === referrer.name?.[0]?.family) mapped.push(16);
       if (obr.raw(22) === obr.raw(7)) mapped.push(22);
@@ -577,7 +578,7 @@ class Context {
       // The first group is the letter: its display segments are renderings of one document, so
       // one DocumentReference with a content entry each. In later groups every OBX is an
       // attachment of its own (OBX-3 says what it is): one DocumentReference each, with the
-      // group's OBR-4 as category and OBR-2 as identifier, so they can be grouped again.
+      // group's OBR-4 as category and OBR-3 as identifier, so they can be grouped again.
       let found = 0;
       for (const index of group.members) {
         const segment = this.segments[index]!;
@@ -620,13 +621,15 @@ class Context {
     return request;
   }
 
-  /** A DocumentReference for an OBR group of a referral (OBR-2 → identifier, OBR-4 → type, OBR-7 → date). */
+  /** A DocumentReference for an OBR group of a referral (OBR-3, or OBR-2, → identifier; OBR-4 → type; OBR-7 → date). */
   referralDocument(patient: Patient, obr: Hl7Segment, label: string, referrer: Practitioner | undefined, recipient: Practitioner | undefined): DocumentReference {
     const reference: DocumentReference = { resourceType: 'DocumentReference', id: this.id(), status: 'current', subject: this.a.ref(patient), content: [] };
     const type = cweToConcept(obr, 4);
     if (type) reference.type = type;
-    const placer = eiIdentifier(obr, 2, 'PLAC');
-    if (placer) reference.identifier = [placer];
+    // HL7 AU (conformance HL7au:000002) puts the document identifier in OBR-3 as a full EI;
+    // older senders used OBR-2. Either becomes the DocumentReference identifier, typed as sent.
+    const id = eiIdentifier(obr, 3, 'FILL') ?? eiIdentifier(obr, 2, 'PLAC');
+    if (id) reference.identifier = [id];
     const date = this.instant(obr, 7, label);
     if (date !== undefined) reference.date = date;
     if (referrer) reference.author = [this.a.ref(referrer)];
