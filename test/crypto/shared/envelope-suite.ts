@@ -1,0 +1,149 @@
+/**
+ * The seal/open suite that runs unchanged in Node (suite.node.test.ts, through vitest) and in
+ * Chromium (suite.browser.test.ts, against the rollup build in sdk/dist). It uses nothing but the
+ * SDK and the platform (no Node APIs, no vitest), so what passes in one runtime is the same code
+ * passing in the other.
+ */
+import type * as CryptoSdk from '@sealpost/sdk/crypto';
+
+export type Sdk = typeof CryptoSdk;
+
+export interface SuiteContext {
+  sdk: Sdk;
+  ca: CryptoSdk.GeneratedIdentity;
+  jane: CryptoSdk.GeneratedIdentity;
+  bob: CryptoSdk.GeneratedIdentity;
+  carol: CryptoSdk.GeneratedIdentity;
+  trust: CryptoSdk.TrustStore;
+  at: Date;
+}
+
+export interface SuiteCase {
+  name: string;
+  run: (ctx: SuiteContext) => Promise<void>;
+}
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+
+export async function makeContext(sdk: Sdk): Promise<SuiteContext> {
+  const ca = await sdk.createDevCa({ notBefore: T0 });
+  const jane = await sdk.generateIdentity({ name: 'Dr Jane Citizen', address: 'jane@harbourside-gp.example', issuer: ca.identity, notBefore: T0 });
+  const bob = await sdk.generateIdentity({ name: 'Dr Bob Rsa', address: 'bob@hospital.example', issuer: ca.identity, notBefore: T0, algorithm: 'RSA-2048' });
+  const carol = await sdk.generateIdentity({ name: 'Carol Other', address: 'carol@elsewhere.example', issuer: ca.identity, notBefore: T0 });
+  return { sdk, ca, jane, bob, carol, trust: new sdk.TrustStore().addAnchor(ca.identity.certificate), at: new Date('2026-03-01T00:00:00Z') };
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+  let error: unknown;
+  try {
+    await promise;
+  } catch (caught) {
+    error = caught;
+  }
+  assert(error !== undefined, `expected ${code}, but it resolved`);
+  const actual = (error as { code?: string }).code;
+  assert(actual === code, `expected ${code}, got ${actual ?? String(error)}`);
+}
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+const openOptions = (ctx: SuiteContext, identity: CryptoSdk.Identity, seenStore?: CryptoSdk.SeenStore): CryptoSdk.OpenOptions => ({
+  identity,
+  trust: ctx.trust,
+  at: ctx.at,
+  seenStore: seenStore ?? new ctx.sdk.MemorySeenStore({ now: () => ctx.at }),
+});
+
+export const envelopeSuite: SuiteCase[] = [
+  {
+    name: 'seal to an RSA and an EC recipient; each and the sender open it',
+    run: async (ctx) => {
+      const payload = text('MSH|^~\\&|GP|HARBOURSIDE\r');
+      const { envelope, header } = await ctx.sdk.sealEnvelope(payload, { sender: ctx.jane.identity, recipients: [ctx.bob.identity.certificate, ctx.carol.identity.certificate], now: ctx.at, padding: 64 });
+      for (const who of [ctx.bob, ctx.carol, ctx.jane]) {
+        const opened = await ctx.sdk.openEnvelope(envelope, openOptions(ctx, who.identity));
+        assert(sameBytes(opened.payload, payload), 'payload round-trips');
+        assert(opened.header?.messageId === header.messageId, 'header verified');
+        assert(opened.signer.addresses[0] === 'jane@harbourside-gp.example', 'signer address');
+      }
+    },
+  },
+  {
+    name: 'ECDH with UKM, RSA sender',
+    run: async (ctx) => {
+      const { envelope } = await ctx.sdk.sealEnvelope(text('hi'), { sender: ctx.bob.identity, recipients: [ctx.jane.identity.certificate], now: ctx.at, ukm: true });
+      const opened = await ctx.sdk.openEnvelope(envelope, openOptions(ctx, ctx.jane.identity));
+      assert(new TextDecoder().decode(opened.payload) === 'hi', 'payload');
+    },
+  },
+  {
+    name: '2 MiB payload',
+    run: async (ctx) => {
+      const payload = new Uint8Array(2 * 1024 * 1024);
+      for (let i = 0; i < payload.length; i += 65536) crypto.getRandomValues(payload.subarray(i, i + 65536));
+      const { envelope } = await ctx.sdk.sealEnvelope(payload, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+      assert(sameBytes((await ctx.sdk.openEnvelope(envelope, openOptions(ctx, ctx.carol.identity))).payload, payload), 'payload');
+    },
+  },
+  {
+    name: 'a flipped tag byte fails with ERR_ENVELOPE_DECRYPT',
+    run: async (ctx) => {
+      const { envelope } = await ctx.sdk.sealEnvelope(text('x'), { sender: ctx.jane.identity, recipients: [ctx.bob.identity.certificate], now: ctx.at });
+      const copy = new Uint8Array(envelope);
+      copy[copy.length - 1] = (copy[copy.length - 1] as number) ^ 1;
+      await rejectsWith(ctx.sdk.openEnvelope(copy, openOptions(ctx, ctx.bob.identity)), 'ERR_ENVELOPE_DECRYPT');
+    },
+  },
+  {
+    name: 'not a recipient, replay, expiry and chain fail with their codes',
+    run: async (ctx) => {
+      const { envelope } = await ctx.sdk.sealEnvelope(text('x'), { sender: ctx.jane.identity, recipients: [ctx.bob.identity.certificate], now: ctx.at, ttlMs: 86_400_000 });
+      await rejectsWith(ctx.sdk.openEnvelope(envelope, openOptions(ctx, ctx.carol.identity)), 'ERR_ENVELOPE_DECRYPT');
+      const seen = new ctx.sdk.MemorySeenStore({ now: () => ctx.at });
+      await ctx.sdk.openEnvelope(envelope, openOptions(ctx, ctx.bob.identity, seen));
+      await rejectsWith(ctx.sdk.openEnvelope(envelope, openOptions(ctx, ctx.bob.identity, seen)), 'ERR_ENVELOPE_REPLAY');
+      await rejectsWith(ctx.sdk.openEnvelope(envelope, { ...openOptions(ctx, ctx.bob.identity), at: new Date(ctx.at.getTime() + 2 * 86_400_000) }), 'ERR_ENVELOPE_EXPIRED');
+      const other = await ctx.sdk.createDevCa({ notBefore: T0, name: 'Other CA' });
+      await rejectsWith(ctx.sdk.openEnvelope(envelope, { ...openOptions(ctx, ctx.bob.identity), trust: new ctx.sdk.TrustStore().addAnchor(other.identity.certificate) }), 'ERR_ENVELOPE_CHAIN');
+    },
+  },
+  {
+    name: 'receipts bind to the exact message',
+    run: async (ctx) => {
+      const { envelope } = await ctx.sdk.sealEnvelope(text('referral'), { sender: ctx.jane.identity, recipients: [ctx.bob.identity.certificate], now: ctx.at, receipt: true });
+      const opened = await ctx.sdk.openEnvelope(envelope, openOptions(ctx, ctx.bob.identity));
+      const receipt = await ctx.sdk.createReceipt(opened, { identity: ctx.bob.identity, status: 'imported', now: ctx.at });
+      const verified = await ctx.sdk.verifyReceipt(receipt, envelope, { identity: ctx.jane.identity, trust: ctx.trust, at: ctx.at });
+      assert(verified.status.status === 'imported', 'status');
+      const other = await ctx.sdk.sealEnvelope(text('other'), { sender: ctx.jane.identity, recipients: [ctx.bob.identity.certificate], now: ctx.at, receipt: true });
+      await rejectsWith(ctx.sdk.verifyReceipt(receipt, other.envelope, { identity: ctx.jane.identity, trust: ctx.trust, at: ctx.at }), 'ERR_ENVELOPE_RECEIPT');
+    },
+  },
+  {
+    name: 'encrypted key export and unlock; wrong passphrase',
+    run: async (ctx) => {
+      const encryptedKey = await ctx.jane.exportEncryptedKey('passphrase', { iterations: 1000 });
+      const stored = { certificate: ctx.jane.identity.certificate, chain: ctx.jane.identity.chain, encryptedKey };
+      const identity = await ctx.sdk.unlockIdentity(stored, 'passphrase');
+      assert(identity.signingKey.extractable === false, 'non-extractable');
+      await rejectsWith(ctx.sdk.unlockIdentity(stored, 'wrong'), 'ERR_CRYPTO_KEY_PASSPHRASE');
+    },
+  },
+  {
+    name: 'ASN.1 bombs fail with ERR_ENVELOPE_MALFORMED',
+    run: async (ctx) => {
+      const deep = new Uint8Array(100_000);
+      for (let i = 0; i < deep.length; i += 2) deep.set([0x30, 0x80], i);
+      await rejectsWith(ctx.sdk.openEnvelope(deep, openOptions(ctx, ctx.bob.identity)), 'ERR_ENVELOPE_MALFORMED');
+      await rejectsWith(ctx.sdk.openEnvelope(Uint8Array.of(0x30, 0x84, 0xff, 0xff, 0xff, 0xf0, 6, 1), openOptions(ctx, ctx.bob.identity)), 'ERR_ENVELOPE_MALFORMED');
+    },
+  },
+];
