@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { buildDocumentNotification, buildPdfResult, extractDocuments, obx, parseMessage, txa } from '@sealpost/sdk/hl7v2';
 import { firstDifference, fixture, referralOptions } from './helpers.js';
 
@@ -65,6 +66,30 @@ describe('buildPdfResult (ORU^R01 with an embedded PDF report)', () => {
     expect(document!.mediaType).toBe('application/pdf');
     expect(document!.bytes.length).toBe(pdf.length);
     expect(firstDifference(document!.bytes, pdf)).toBe(-1);
+  });
+});
+
+describe('buildPdfResult property', () => {
+  it('any observation text (delimiters, escapes, line breaks, non-ASCII) and any PDF bytes come back the same', () => {
+    const text = fc.string({ unit: fc.constantFrom(...'ab Z09|^~\\&#\n\r\t.é°東'.split('')), maxLength: 20 });
+    fc.assert(
+      fc.property(fc.array(text, { minLength: 1, maxLength: 4 }), fc.uint8Array({ maxLength: 64 }), (values, pdf) => {
+        const message = parseMessage(
+          buildPdfResult({
+            sender,
+            receiver,
+            patient,
+            order: { fillerId: 'F', assigner: 'LAB', code: { code: 'X' } },
+            observations: values.map((value) => ({ valueType: 'FT', code: { code: 'C' }, value })),
+            pdf,
+          }).toBytes(),
+        );
+        // Line breaks travel as \.br\ (HL7 v2.5.1 §2.7.6), so CR, LF and CRLF all read back as LF.
+        expect(values.map((_, i) => message.get(`OBX[${i + 1}]-5`) ?? '')).toEqual(values.map((v) => v.replace(/\r\n|\r/g, '\n')));
+        expect(extractDocuments(message)[0]?.bytes ?? new Uint8Array(0)).toEqual(pdf);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
