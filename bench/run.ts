@@ -2,10 +2,9 @@
  * Bench dispatcher: `npm run bench -- NAME [options]`. Each bench lives in bench/NAME/main.ts and
  * exports `main(argv): Promise<number>`.
  *
- * Benches need two Node flags the npm script cannot assume: `--experimental-websocket` (on Node 20,
- * @medplum/core 5 reads the WebSocket global when it loads) and `--expose-gc` (to collect garbage
- * between samples, so one library's garbage is not billed to the next). When either is missing,
- * this script re-runs itself with them, keeping the loader flags (--import tsx, --conditions).
+ * On Node 20, @medplum/core 5 needs `--experimental-websocket` (it reads the WebSocket global when
+ * it loads), which the npm script cannot assume; when the global is missing, this script re-runs
+ * itself with the flag, keeping the loader flags (--import tsx, --conditions).
  */
 import { spawnSync } from 'node:child_process';
 
@@ -21,7 +20,6 @@ const needsFlags = (): string[] => {
   if (process.env.SEALPOST_BENCH_CHILD === '1') return [];
   const flags: string[] = [];
   if (typeof (globalThis as { WebSocket?: unknown }).WebSocket === 'undefined') flags.push('--experimental-websocket');
-  if (typeof (globalThis as { gc?: unknown }).gc !== 'function') flags.push('--expose-gc');
   return flags;
 };
 

@@ -2,7 +2,7 @@
  * `npm run bench -- hl7 [--json]`: Sealpost against @medplum/core, hl7-standard and simple-hl7 on
  * the three bench cases and two workloads, in one process. See bench/README.md for the method.
  */
-import { cpus, arch, platform } from 'node:os';
+import { arch, cpus, loadavg, platform } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CASE_NAMES, createCases } from './cases.js';
 import type { BenchCase, CaseName } from './cases.js';
@@ -27,6 +27,8 @@ export interface Hl7BenchResult {
   /** What the peers get wrong on their own: escapes they leave encoded without the bench's decoder. */
   readonly notes: string[];
   readonly libraries: Hl7Library[];
+  /** One-minute load average before and after the run: other work on the machine skews figures. */
+  readonly load: [number, number];
 }
 
 const USAGE = `usage: npm run bench -- hl7 [--json] [--case NAME]… [--workload read|fullwalk] [--library NAME]…
@@ -72,6 +74,7 @@ export async function runHl7Bench(options: {
   log?: (line: string) => void;
 }): Promise<Hl7BenchResult> {
   const log = options.log ?? (() => {});
+  const loadBefore = loadavg()[0]!;
   const measure = options.measure ?? DEFAULT_MEASURE;
   const workloads = options.workloads ?? WORKLOADS;
   const { libraries, failures } = await loadLibraries(options.libraries, options.peerDecoding ?? 'bench');
@@ -116,7 +119,7 @@ export async function runHl7Bench(options: {
       figures[benchCase.name]![workload] = row;
     }
   }
-  return { figures, timings, problems, notes, libraries };
+  return { figures, timings, problems, notes, libraries, load: [loadBefore, loadavg()[0]!] };
 }
 
 /** Three significant digits, whole numbers from 100 up: the noise is larger than that anyway. */
@@ -164,7 +167,7 @@ export function formatTable(result: Hl7BenchResult, measure: MeasureOptions): st
   const cpu = cpus();
   const out = [
     `hl7 bench, msg/s (median of ${measure.samples} samples of ≥${measure.sampleMs} ms after ${measure.warmupMs} ms warm-up; ± is half the sample range)`,
-    `${new Date().toISOString()}  Node ${process.version}  ${platform()} ${arch()}  ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'})`,
+    `${new Date().toISOString()}  Node ${process.version}  ${platform()} ${arch()}  ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'})  load average ${result.load[0].toFixed(1)} → ${result.load[1].toFixed(1)}`,
     `libraries: ${result.libraries.map((library) => `${library.name} ${library.version}${library.decoding === 'bench' ? ' (escapes decoded by the bench)' : ''}`).join(', ')}`,
     '',
     line(header),

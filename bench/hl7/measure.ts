@@ -3,7 +3,10 @@
  * the library order (so no library always runs first after a GC or a JIT tier-up). A sample runs
  * the operation in batches until `sampleMs` of CPU time has passed and yields operations per
  * second of process CPU time (user + system, so GC helper threads count too); the cell's figure is
- * the median of its samples. CPU time rather than wall time because the bench machine is shared:
+ * the median of its samples. No forced GC between samples: a forced full GC (`gc()` under
+ * --expose-gc) throws away compiled code and feedback, and the next sample then measures the JIT
+ * warming up again (measured: Sealpost and @medplum/core lost 2-3x, simple-hl7 nothing). Garbage
+ * left by one library is collected during the next one's sample; rotating the order spreads that. CPU time rather than wall time because the bench machine is shared:
  * wall time counts whatever else was scheduled on our core. Everything is time-boxed: a cell stops sampling once it has
  * used `maxCellMs`, keeping at least one sample.
  */
@@ -16,8 +19,11 @@ export interface MeasureOptions {
   readonly maxCellMs: number;
 }
 
-/** Default timing: ~1.3 s per library and cell. */
-export const DEFAULT_MEASURE: MeasureOptions = { warmupMs: 300, sampleMs: 150, samples: 7, maxCellMs: 4000 };
+/**
+ * Default timing: ~1.3 s per library and cell. Many short interleaved samples rather than a few
+ * long ones: on a shared machine load comes in bursts, and the median of many samples rides them out.
+ */
+export const DEFAULT_MEASURE: MeasureOptions = { warmupMs: 400, sampleMs: 80, samples: 11, maxCellMs: 4000 };
 
 /** A quick pass for tests and smoke runs; figures are not meaningful. */
 export const QUICK_MEASURE: MeasureOptions = { warmupMs: 10, sampleMs: 10, samples: 2, maxCellMs: 200 };
@@ -38,7 +44,6 @@ let sink = 0;
 /** Keeps results observable; printed nowhere, but the engine cannot prove it unused. */
 export const sinkValue = (): number => sink;
 
-const collect = (globalThis as { gc?: () => void }).gc;
 
 /** CPU time (user + system) of this process in ms: unlike wall time, it does not count the time other processes on a shared machine take from us. */
 const cpuNow = (): number => {
@@ -92,7 +97,6 @@ export function measureSideBySide(operations: ReadonlyMap<string, Operation>, op
   const used = new Map<string, number>();
   const samples = new Map<string, number[]>(names.map((name) => [name, []]));
   for (const name of names) {
-    collect?.();
     const start = performance.now();
     batches.set(name, warmUp(operations.get(name)!, options.warmupMs));
     used.set(name, performance.now() - start);
@@ -102,7 +106,6 @@ export function measureSideBySide(operations: ReadonlyMap<string, Operation>, op
       const name = names[(round + k) % names.length]!;
       const list = samples.get(name)!;
       if (list.length > 0 && used.get(name)! >= options.maxCellMs) continue;
-      collect?.();
       const start = performance.now();
       list.push(sample(operations.get(name)!, batches.get(name)!, options.sampleMs));
       used.set(name, used.get(name)! + performance.now() - start);
