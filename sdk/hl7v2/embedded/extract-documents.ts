@@ -163,9 +163,8 @@ function decodeGroup(message: Hl7Message, obx: Hl7Segment, parts: Part[], max: n
     segments: [...new Set(parts.map((part) => part.segmentNumber))],
     encoding,
   };
-  if (looksLikeMime(bytes)) {
-    return unwrapMime(bytes, where).map((part) => ({ ...base, ...part }));
-  }
+  const mime = looksLikeMime(bytes) ? unwrapMime(bytes, where) : undefined;
+  if (mime) return mime.map((part) => ({ ...base, ...part }));
   return [{ ...base, bytes, mediaType: mediaTypeOf(first.typeOfData, first.subtype, bytes) }];
 }
 

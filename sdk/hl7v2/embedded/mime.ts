@@ -24,9 +24,13 @@ function latin1(bytes: Uint8Array): string {
   return text;
 }
 
-/** Index just after the blank line that ends the header block, or -1. */
-function headerEnd(bytes: Uint8Array, from: number): number {
-  for (let i = from; i < bytes.length; i++) {
+/** Headers longer than this are not a MIME wrapper but data that happens to start like one. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+/** Index just after the blank line that ends the header block, or -1 within the first 64 KiB. */
+function headerEnd(bytes: Uint8Array): number {
+  const limit = Math.min(bytes.length, MAX_HEADER_BYTES);
+  for (let i = 0; i < limit; i++) {
     if (bytes[i] !== 0x0a) continue;
     if (bytes[i + 1] === 0x0a) return i + 2;
     if (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a) return i + 3;
@@ -56,19 +60,21 @@ function parameter(header: string | undefined, name: string): string | undefined
 
 /**
  * Unwraps a MIME entity into its leaf bodies: a single-part entity gives one part, a multipart one
- * gives every leaf part in order. Bodies are sub-arrays of `bytes` unless a transfer encoding
- * forces decoding. Throws `ERR_HL7_EMBEDDED` (from the base64 decoder) on a corrupt body.
+ * gives every leaf part in order (a part without headers is text/plain, RFC 2046 §5.1.1). Bodies
+ * are sub-arrays of `bytes` unless a transfer encoding forces decoding. `undefined` when no blank
+ * line ends a header block within 64 KiB: then it is not a MIME entity. Throws `ERR_HL7_EMBEDDED`
+ * (from the base64 decoder) on a corrupt body.
  */
-export function unwrapMime(bytes: Uint8Array, context: DecodeContext, depth = 0): MimePart[] {
-  const end = headerEnd(bytes, 0);
-  const headerText = latin1(bytes.subarray(0, end < 0 ? bytes.length : end));
-  const headers = parseHeaders(headerText);
-  const body = end < 0 ? new Uint8Array(0) : bytes.subarray(end);
+export function unwrapMime(bytes: Uint8Array, context: DecodeContext, depth = 0): MimePart[] | undefined {
+  const end = headerEnd(bytes);
+  if (end < 0) return undefined;
+  const headers = parseHeaders(latin1(bytes.subarray(0, end)));
+  const body = bytes.subarray(end);
   const contentType = headers['content-type'] ?? 'text/plain';
   const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase() || 'text/plain';
   const boundary = parameter(contentType, 'boundary');
   if (mediaType.startsWith('multipart/') && boundary && depth < 8) {
-    return splitMultipart(body, boundary).flatMap((part) => unwrapMime(part, context, depth + 1));
+    return splitMultipart(body, boundary).flatMap((part) => unwrapMime(part, context, depth + 1) ?? [{ bytes: part, mediaType: 'text/plain' }]);
   }
   const encoding = (headers['content-transfer-encoding'] ?? '').toLowerCase();
   let decoded = body;

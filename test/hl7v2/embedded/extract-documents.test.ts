@@ -94,6 +94,13 @@ describe('extractDocuments on crafted payloads', () => {
     expect(documents[1]!.bytes).toEqual(pdf);
   });
 
+  it('treats data that only starts like MIME (no blank line after the headers) as plain data', () => {
+    const text = 'Content-Type: looks like a header but is the whole note';
+    const [document] = extractDocuments(withObx(`OBX|1|ED|TXT^Note^L||^text^plain^Base64^${b64(enc.encode(text))}||||||F`));
+    expect(document!.mediaType).toBe('text/plain');
+    expect(new TextDecoder().decode(document!.bytes)).toBe(text);
+  });
+
   it('decodes base64 wrapped with escaped line breaks, and chunks padded one by one', () => {
     const data = b64(pdf);
     const wrapped = data.slice(0, 8) + '\\.br\\' + data.slice(8, 16) + '\\X0D0A\\' + data.slice(16);
