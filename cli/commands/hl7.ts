@@ -13,7 +13,8 @@ Commands:
                                      MSH-10, MSH-12, segment names; failures as
                                      FILE: message N, segment M (XXX), field F: reason
   get FILE PATH                      decoded value(s) at PATH (PID-5.1, PID-3[2].1, OBX[3]-5,
-                                     OBR-32.1.2) for each message, one per line
+                                     OBR-32.1.2) for each message, one per line; a path
+                                     without a component reads the first (PID-5 = PID-5.1.1)
   roundtrip FILE…                    exit 0 only when every message serialises back to its exact
                                      bytes; otherwise the first differing byte offset
   extract FILE --out DIR             write each embedded document (OBX-5 ED) to DIR; prints name,
