@@ -27,8 +27,8 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
  * CryptoKey objects by structured clone without exposing the key material); the encrypted PKCS#8
  * is kept next to them as the passphrase-wrapped backup.
  *
- * Not yet exercised by tests: it needs a browser runtime, and the Chromium run of the SDK suite
- * (issue 4) does not exist yet. Throws NotSupportedError where `indexedDB` is missing.
+ * Tested in headless Chromium (test/crypto/suite.browser.test.ts); not yet in an MV3 service
+ * worker or Firefox. Throws NotSupportedError where `indexedDB` is missing.
  */
 export class IndexedDbKeyStore implements KeyStore {
   readonly #dbName: string;

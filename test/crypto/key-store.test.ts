@@ -36,7 +36,7 @@ describe('FileKeyStore', () => {
     await expect(store.get('../etc', { passphrase: 'x' })).rejects.toThrow(TypeError);
   });
 
-  it('IndexedDbKeyStore reports NotSupported without IndexedDB (browser behaviour is untested here)', async () => {
+  it('IndexedDbKeyStore reports NotSupported without IndexedDB (its browser behaviour is tested in suite.browser.test.ts)', async () => {
     await expect(new IndexedDbKeyStore().list()).rejects.toMatchObject({ code: 'ERR_NOT_SUPPORTED' });
   });
 });

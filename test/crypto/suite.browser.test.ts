@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { envelopeSuite } from './shared/envelope-suite.js';
+import { browserOnlySuite, envelopeSuite } from './shared/envelope-suite.js';
 
 /**
  * Runs test/crypto/shared/envelope-suite.ts in headless Chromium (Debian's /usr/bin/chromium,
@@ -54,7 +54,7 @@ describe('shared envelope suite in Chromium (sdk/dist build)', () => {
     await page.waitForFunction(() => typeof (globalThis as { runSuite?: unknown }).runSuite === 'function');
     const results = await page.evaluate(() => (globalThis as unknown as { runSuite: () => Promise<{ name: string; ok: boolean; error?: string }[]> }).runSuite());
     expect(errors).toEqual([]);
-    expect(results.map((r) => r.name)).toEqual(envelopeSuite.map((t) => t.name));
+    expect(results.map((r) => r.name)).toEqual([...envelopeSuite, ...browserOnlySuite].map((t) => t.name));
     for (const result of results) expect(result, result.name).toEqual({ name: result.name, ok: true });
     const agent = await page.evaluate(() => navigator.userAgent);
     expect(agent).toContain('Chrome/');

@@ -147,3 +147,36 @@ export const envelopeSuite: SuiteCase[] = [
     },
   },
 ];
+
+/** Cases that need browser APIs (IndexedDB); run only by the Chromium runner. */
+export const browserOnlySuite: SuiteCase[] = [
+  {
+    name: 'IndexedDbKeyStore keeps non-extractable keys that open envelopes, and the encrypted backup',
+    run: async (ctx) => {
+      const store = new ctx.sdk.IndexedDbKeyStore({ dbName: `sealpost-test-${Date.now()}` });
+      const encryptedKey = await ctx.carol.exportEncryptedKey('pin 1234', { iterations: 1000 });
+      const stored = { certificate: ctx.carol.identity.certificate, chain: ctx.carol.identity.chain, encryptedKey };
+      await rejectsWith(store.get('carol'), 'ERR_CRYPTO_KEY_NOT_FOUND');
+      let refused = false;
+      try {
+        await store.put('carol', stored);
+      } catch (error) {
+        refused = error instanceof TypeError;
+      }
+      assert(refused, 'put without passphrase is a TypeError');
+      await rejectsWith(store.put('carol', stored, { passphrase: 'wrong' }), 'ERR_CRYPTO_KEY_PASSPHRASE');
+      await store.put('carol', stored, { passphrase: 'pin 1234' });
+      assert(JSON.stringify(await store.list()) === '["carol"]', 'list');
+      const identity = await store.get('carol');
+      assert(identity.signingKey.extractable === false && identity.decryptionKey.extractable === false, 'keys are non-extractable');
+      const { envelope } = await ctx.sdk.sealEnvelope(text('via IndexedDB'), { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+      const opened = await ctx.sdk.openEnvelope(envelope, openOptions(ctx, identity));
+      assert(new TextDecoder().decode(opened.payload) === 'via IndexedDB', 'opens with the stored key');
+      const backup = await store.exportBackup('carol');
+      assert(sameBytes(backup.encryptedKey, encryptedKey), 'backup is the encrypted key');
+      assert((await ctx.sdk.unlockIdentity(backup, 'pin 1234')).decryptionKey.algorithm.name === 'ECDH', 'backup unlocks');
+      assert((await store.delete('carol')) === true, 'deleted');
+      assert((await store.list()).length === 0, 'empty after delete');
+    },
+  },
+];
