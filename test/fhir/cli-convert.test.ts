@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,5 +72,22 @@ describe('sealpost convert', () => {
     expect((await run(['convert', 'x.hl7', '--to', 'pdf'])).code).toBe(2);
     expect((await run(['convert', 'x.json', '--to', 'fhir', '--profile', 'oru-r01'])).code).toBe(2);
     expect((await run(['convert', 'x.json', '--to', 'hl7v2', '--profile', 'ref-l3'])).code).toBe(2);
+  });
+});
+
+describe('the built sealpost binary', () => {
+  const bin = fileURLToPath(new URL('../../cli/dist/sealpost.js', import.meta.url));
+
+  it('runs fhir validate and convert as a real process against the built SDK (needs `npm run build` first)', async () => {
+    expect(existsSync(bin), `${bin} is missing: run \`npm run build\``).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'sealpost-convert-'));
+    const toFhir = spawnSync(process.execPath, [bin, 'convert', 'au/ref-i12-l2.hl7', '--to', 'fhir'], { cwd: v2dir, encoding: 'utf8' });
+    expect(toFhir.status).toBe(0);
+    await writeFile(join(dir, 'ref.json'), toFhir.stdout);
+    const validate = spawnSync(process.execPath, [bin, 'fhir', 'validate', 'ref.json'], { cwd: dir, encoding: 'utf8' });
+    expect([validate.status, validate.stdout]).toEqual([0, '']);
+    const back = spawnSync(process.execPath, [bin, 'convert', 'ref.json', '--to', 'hl7v2', '--profile', 'au-ref-l2'], { cwd: dir, encoding: 'utf8' });
+    expect(back.status).toBe(0);
+    expect(parseMessage(back.stdout).messageType).toBe('REF^I12^REF_I12');
   });
 });
