@@ -52,6 +52,12 @@ describe('payload sizes against OpenSSL', () => {
       await openssl(['cms', '-decrypt', '-inform', 'DER', '-in', sealedFile, '-recip', bobCert, '-inkey', bobKey, '-passin', 'pass:pw', '-binary', '-out', tmp.file('inner.der')]);
       await openssl(['cms', '-verify', '-inform', 'DER', '-in', tmp.file('inner.der'), '-CAfile', ca, '-binary', '-attime', String(AT.getTime() / 1000), '-out', tmp.file('verified.bin')]);
       expect(same(new Uint8Array(await readFile(tmp.file('verified.bin'))), payload)).toBe(true);
+      // and the ECDH recipient's copy, through OpenSSL as well
+      const carolCert = await tmp.write('carol.pem', pki.certPem(pki.carol));
+      const carolKey = await tmp.write('carol.key', await pki.keyPem(pki.carol));
+      await openssl(['cms', '-decrypt', '-inform', 'DER', '-in', sealedFile, '-recip', carolCert, '-inkey', carolKey, '-passin', 'pass:pw', '-binary', '-out', tmp.file('inner-ec.der')]);
+      await openssl(['cms', '-verify', '-inform', 'DER', '-in', tmp.file('inner-ec.der'), '-CAfile', ca, '-binary', '-attime', String(AT.getTime() / 1000), '-out', tmp.file('verified-ec.bin')]);
+      expect(same(new Uint8Array(await readFile(tmp.file('verified-ec.bin'))), payload)).toBe(true);
 
       const opened = await openEnvelope(envelope, { identity: pki.carol.identity, trust: pki.trust, at: AT, seenStore: new MemorySeenStore({ now: () => AT }) });
       expect(same(opened.payload, payload)).toBe(true);
@@ -60,10 +66,12 @@ describe('payload sizes against OpenSSL', () => {
       const janeCert = await tmp.write('jane.pem', pki.certPem(pki.jane));
       const janeKey = await tmp.write('jane.key', await pki.keyPem(pki.jane));
       await openssl(['cms', '-sign', '-in', plain, '-signer', janeCert, '-inkey', janeKey, '-passin', 'pass:pw', '-binary', '-nodetach', '-outform', 'DER', '-md', 'sha256', '-out', tmp.file('signed.der')]);
-      await openssl(['cms', '-encrypt', '-aes-256-gcm', '-binary', '-in', tmp.file('signed.der'), '-outform', 'DER', '-out', tmp.file('enc.p7m'), '-recip', bobCert, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha256']);
+      await openssl(['cms', '-encrypt', '-aes-256-gcm', '-binary', '-in', tmp.file('signed.der'), '-outform', 'DER', '-out', tmp.file('enc.p7m'), '-recip', bobCert, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha256', '-recip', carolCert, '-keyopt', 'ecdh_kdf_md:sha256']);
       const foreign = new Uint8Array(await readFile(tmp.file('enc.p7m')));
-      const fromOpenssl = await openEnvelope(foreign, { identity: pki.bob.identity, trust: pki.trust, at: AT, interop: true });
-      expect(same(fromOpenssl.payload, payload)).toBe(true);
+      for (const who of [pki.bob, pki.carol]) {
+        const fromOpenssl = await openEnvelope(foreign, { identity: who.identity, trust: pki.trust, at: AT, interop: true });
+        expect(same(fromOpenssl.payload, payload)).toBe(true);
+      }
     }, 180_000);
   }
 
