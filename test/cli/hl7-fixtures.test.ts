@@ -102,7 +102,7 @@ describe('valid fixtures', () => {
 
 interface InvalidRow {
   file: string;
-  fn: 'parseMessage' | 'parseBatch';
+  fn: 'parseMessage' | 'parseBatch' | 'check';
   code: string;
   messageIndex: number;
   segmentIndex: number | undefined;
@@ -143,12 +143,15 @@ describe('invalid fixtures', () => {
 
   it.each(rows)('$file: $code at message $messageIndex, segment $segmentIndex ($segmentName), field $field, byte $byteOffset', async (row) => {
     const bytes = read(`invalid/${row.file}`);
-    const parse = row.fn === 'parseBatch' ? parseBatch : parseMessage;
     let error: unknown;
-    try {
-      parse(bytes);
-    } catch (e) {
-      error = e;
+    if (row.fn === 'check') {
+      error = parseMessage(bytes).check()[0];
+    } else {
+      try {
+        (row.fn === 'parseBatch' ? parseBatch : parseMessage)(bytes);
+      } catch (e) {
+        error = e;
+      }
     }
     expect(error).toBeInstanceOf(Hl7ParseError);
     const e = error as Hl7ParseError;
