@@ -71,7 +71,9 @@ export function unwrapMime(bytes: Uint8Array, context: DecodeContext, depth = 0)
   const headers = parseHeaders(latin1(bytes.subarray(0, end)));
   const body = bytes.subarray(end);
   const contentType = headers['content-type'] ?? 'text/plain';
-  const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase() || 'text/plain';
+  const declared = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  // Only a well-formed type/subtype is passed on: the value names files and picks viewers.
+  const mediaType = declared === '' ? 'text/plain' : /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(declared) ? declared : 'application/octet-stream';
   const boundary = parameter(contentType, 'boundary');
   if (mediaType.startsWith('multipart/') && boundary && depth < 8) {
     return splitMultipart(body, boundary).flatMap((part) => unwrapMime(part, context, depth + 1) ?? [{ bytes: part, mediaType: 'text/plain' }]);

@@ -187,6 +187,43 @@ describe('extractDocuments on crafted payloads', () => {
   });
 });
 
+describe('extractDocuments on hostile input', () => {
+  it('property: any ED payload either decodes or throws a SealpostError, never anything else', () => {
+    const chunk = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...'ABCxyz019+/=-_ \\.brX0DA'.split('')), maxLength: 40 }),
+      fc.uint8Array({ maxLength: 40 }).map((bytes) => b64(bytes)),
+      fc.constantFrom('Content-Type: multipart/mixed; boundary=b\\X0D0A\\\\X0D0A\\--b\\X0D0A\\\\X0D0A\\x\\X0D0A\\--b--', 'MIME-Version: 1.0', b64(enc.encode('Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n@@@')), b64(enc.encode('Content-Type: weird type\r\n\r\nx'))),
+    );
+    const segment = fc.record({
+      type: fc.constantFrom('', 'application', 'text', 'AP', 'IM', 'multipart', 'x'),
+      subtype: fc.constantFrom('', 'pdf', 'html', 'JPG', 'weird type'),
+      encoding: fc.constantFrom('', 'A', 'Base64', 'base64', 'Hex', 'HEX', 'Other'),
+      sub: fc.constantFrom('', '1', '2'),
+      data: chunk,
+    });
+    fc.assert(
+      fc.property(fc.array(segment, { minLength: 1, maxLength: 4 }), (segments) => {
+        let message;
+        try {
+          message = withObx(...segments.map((x, i) => `OBX|${i + 1}|ED|DOC^Doc^L|${x.sub}|^${x.type}^${x.subtype}^${x.encoding}^${x.data}||||||F`));
+        } catch {
+          return; // a payload that breaks the message itself is the parser's business
+        }
+        try {
+          for (const document of extractDocuments(message)) {
+            expect(document.bytes).toBeInstanceOf(Uint8Array);
+            expect(document.mediaType).toMatch(/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/);
+          }
+        } catch (error) {
+          expect(error).toBeInstanceOf(SealpostError);
+          expect(['ERR_HL7_EMBEDDED', 'ERR_HL7_ESCAPE', 'ERR_HL7_TOO_LARGE']).toContain((error as SealpostError).code);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('decoders', () => {
   it('property: base64 of any bytes, split anywhere, decodes to the same bytes', () => {
     fc.assert(
