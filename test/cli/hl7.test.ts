@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { parseMessage } from '@sealpost/sdk/hl7v2';
 import { fixturesDir, sealpost } from './helpers.js';
 
@@ -185,6 +186,30 @@ describe('sealpost hl7 ack', () => {
     const broken = await sealpost(['hl7', 'ack', 'invalid/not-hl7.txt']);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toBe("invalid/not-hl7.txt: message 1: 'Hel' outside any message: a message must start with MSH (byte 0)\n");
+  });
+});
+
+describe('damaged input', () => {
+  it('property: every command answers a damaged fixture with exit 0 or 1, never an internal error', async () => {
+    const sources = ['au/ref-i12-l2.hl7', 'awkward/batch-fhs.hl7', 'awkward/ed-hex-and-mime.hl7', 'awkward/custom-delimiters.hl7'].map((path) => readFileSync(join(fixturesDir, path)));
+    const file = join(temp, 'damaged.hl7');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(sources.length - 1),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        fc.option(fc.nat()),
+        async (which, flips, cut) => {
+          const bytes = new Uint8Array(sources[which]!);
+          for (const [at, value] of flips) bytes[at % bytes.length] = value;
+          writeFileSync(file, cut === null ? bytes : bytes.subarray(0, cut % (bytes.length + 1)));
+          for (const args of [['inspect', '--json', file], ['roundtrip', file], ['get', file, 'OBX-5.5'], ['ack', file, '--code', 'AE'], ['extract', file, '--out', join(temp, 'damaged-out')]]) {
+            const result = await sealpost(['hl7', ...args]);
+            expect([0, 1], `${args[0]} exit ${result.code}: ${result.stderr}`).toContain(result.code);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
 
