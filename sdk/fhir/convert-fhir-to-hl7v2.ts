@@ -31,8 +31,10 @@ import {
   identifierToCx,
   identifierType,
   nameToXpn,
+  providerIdToV2,
   systemToV2,
   telecomToXtn,
+  trimEmpty,
 } from './internal/v2-datatypes.js';
 import { RECIPIENT_EXTENSION } from './profiles.js';
 import { IDENTIFIER_SYSTEMS } from './validate-identifier.js';
@@ -248,18 +250,24 @@ class Context {
     return { practitioner: target };
   }
 
+  /** The identifier for XCN-1: a Medicare provider number first (what AU receivers match on), then an HPI-I, then any. */
   providerId(practitioner: Practitioner): Identifier | undefined {
-    const ids = practitioner.identifier ?? [];
-    return ids.find((i) => i.system === AU_PROVIDER_NUMBER) ?? ids.find((i) => identifierType(i) !== undefined) ?? ids[0];
+    const ids = (practitioner.identifier ?? []).filter((i) => i.value);
+    return ids.find((i) => i.system === AU_PROVIDER_NUMBER) ?? ids.find((i) => i.system === IDENTIFIER_SYSTEMS.hpiI) ?? ids.find((i) => identifierType(i) !== undefined) ?? ids[0];
   }
 
-  xcn(practitioner: Practitioner | undefined, what: string): FieldInput {
+  /** XCN of a practitioner; `extraReported` false where a PRD of the same message carries every identifier. */
+  xcn(practitioner: Practitioner | undefined, what: string, extraReported = true): FieldInput {
     if (!practitioner) return '';
     this.use(practitioner, ['identifier', 'name', 'address', 'telecom'], what);
     const id = this.providerId(practitioner);
     const name = practitioner.name?.[0];
-    const type = id ? (identifierType(id) ?? (id.system === AU_PROVIDER_NUMBER ? 'UPIN' : '')) : '';
-    const assigner = id ? (id.assigner?.display ?? (id.system === AU_PROVIDER_NUMBER ? 'AUSHICPR' : '')) : '';
+    const { type, assigner } = id ? providerIdToV2(id) : { type: '', assigner: '' };
+    if (extraReported) {
+      (practitioner.identifier ?? []).forEach((other, i) => {
+        if (other !== id) this.report.add(`Practitioner.identifier[${i}]`, `the XCN of the ${what} carries one identifier`);
+      });
+    }
     return [id?.value ?? '', name?.family ?? '', name?.given?.[0] ?? '', name?.given?.slice(1).join(' ') ?? '', name?.suffix?.[0] ?? '', name?.prefix?.[0] ?? '', '', '', assigner, 'L', '', '', type];
   }
 
@@ -270,7 +278,7 @@ class Context {
       return [[role, roleText, 'HL70286']];
     }
     this.use(practitioner, ['identifier', 'name', 'address', 'telecom'], `PRD (${role})`);
-    const id = this.providerId(practitioner);
+    const ids = (practitioner.identifier ?? []).filter((i) => i.value);
     const name = nameToXpn(practitioner.name?.[0], false);
     const phone = practitioner.telecom?.find((t) => t.system !== 'email');
     return [
@@ -280,7 +288,7 @@ class Context {
       '',
       telecomToXtn(phone, 'WPN'),
       '',
-      id?.value ? [id.value, identifierType(id) ?? (id.system === AU_PROVIDER_NUMBER ? 'UPIN' : '')] : '',
+      ids.length ? { repeat: ids.map((i) => trimEmpty([i.value!, providerIdToV2(i).type])) } : '',
     ];
   }
 
@@ -385,16 +393,16 @@ class Context {
       typeCoding ? [typeCoding.code ?? '', typeCoding.display ?? '', 'HL70281'] : ['MED', 'Medical', 'HL70281'],
       ['RP', 'Return patient after evaluation', 'HL70282'],
       categoryCoding ? [categoryCoding.code ?? '', categoryCoding.display ?? '', 'HL70284'] : '',
-      [idValue, ...assigner],
+      trimEmpty([idValue, ...assigner]),
       fhirToDtm(authored).slice(0, 8),
     ]);
     message.addSegment('PRD', this.prd('RP', author.practitioner, 'author'));
     message.addSegment('PRD', this.prd('IR', recipient.practitioner, 'recipient'));
     message.addSegment('PID', this.pid(patient));
     const when = fhirToDtm(letter.reference?.date ?? composition?.date ?? this.bundle?.timestamp);
-    const referrer = this.xcn(author.practitioner, 'author');
+    const referrer = this.xcn(author.practitioner, 'author', false);
     // OBR-3 holds the document identifier as a full EI (HL7 AU conformance HL7au:000002).
-    const obr = (n: number, code: FieldInput): FieldInput[] => [String(n), '', [`${idValue}-${n}`, ...assigner], code, '', '', when, ...Array<string>(8).fill(''), referrer, '', '', '', '', '', when, '', 'PHY', 'F'];
+    const obr = (n: number, code: FieldInput): FieldInput[] => [String(n), '', trimEmpty([`${idValue}-${n}`, ...assigner]), code, '', '', when, ...Array<string>(8).fill(''), referrer, '', '', '', '', '', when, '', 'PHY', 'F'];
     const letterCode = conceptToCwe(letter.type);
     message.addSegment('OBR', obr(1, letterCode.length > 1 ? letterCode : ['REFER', 'Referral', 'L']));
     let set = 0;
@@ -500,7 +508,7 @@ class Context {
       xcn,
       '',
       '',
-      master ? [master.value ?? '', ...assignerToHd(master.assigner)] : '',
+      master ? trimEmpty([master.value ?? '', ...assignerToHd(master.assigner)]) : '',
       '',
       '',
       '',
@@ -528,7 +536,7 @@ class Context {
     const requester = request ? this.practitioner(request.requester, 'ServiceRequest.requester').practitioner : undefined;
     const message = this.msh(['ORU', 'R01', 'ORU_R01'], lab, undefined);
     message.addSegment('PID', this.pid(patient));
-    const ei = (id: Identifier | undefined): FieldInput => (id?.value ? [id.value, ...assignerToHd(id.assigner)] : '');
+    const ei = (id: Identifier | undefined): FieldInput => (id?.value ? trimEmpty([id.value, ...assignerToHd(id.assigner)]) : '');
     const filler = report.identifier?.find((i) => identifierType(i) === 'FILL') ?? report.identifier?.[0];
     const placer = request?.identifier?.[0];
     const status = ({ final: 'F', corrected: 'C', amended: 'C', preliminary: 'P', partial: 'A', cancelled: 'X', 'entered-in-error': 'W', registered: 'I' } as const)[report.status as 'final'] ?? 'F';

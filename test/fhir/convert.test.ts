@@ -160,9 +160,15 @@ describe('FHIR → HL7 v2 from what Sealpost builds', () => {
       expect(message.get('PRD[1]-2.1')).toBe('Citizen');
       expect(message.get('PRD[2]-2.1')).toBe('Nguyen');
       expect(message.getRaw('MSH-4')).toBe('Harbourside GP^8003621566684455^AUSHIC');
+      // HPI-I as HL7 AU writes it: type NPI, assigning authority AUSHIC.
+      expect(message.getRaw('PRD[1]-7')).toBe('8003619900015717^NPI');
+      expect(message.getRaw('OBR-16')).toBe('8003619900015717^Citizen^Jane^^^Dr^^^AUSHIC^L^^^NPI');
       expect(docs(message)).toEqual([['PDF', 'application/pdf', base64(pdf)]]);
       expect(report).toEqual([]);
-      expect(issues(convertHl7v2ToFhir(message.toString()).bundle)).toEqual([]);
+      const again = convertHl7v2ToFhir(message.toString()).bundle;
+      expect(issues(again)).toEqual([]);
+      const referrer = resources<Practitioner>(again, 'Practitioner').find((p) => p.name?.[0]?.family === 'Citizen')!;
+      expect(referrer.identifier).toEqual([{ value: '8003619900015717', system: 'http://ns.electronichealth.net.au/id/hi/hpii/1.0', type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'NPI' }] } }]);
     }
   });
 
@@ -170,6 +176,33 @@ describe('FHIR → HL7 v2 from what Sealpost builds', () => {
     expect(() => convertFhirToHl7v2(document({ contentType: 'text/html', data: '<p>Hi</p>' }), { profile: 'au-ref-l1' })).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT' }));
     const { message } = convertFhirToHl7v2(document({ contentType: 'text/html', data: '<p>Hi</p>' }), { profile: 'au-ref-l2' });
     expect(docs(message)).toEqual([['HTML', 'text/html', base64(new TextEncoder().encode('<p>Hi</p>'))]]);
+  });
+
+  it('a lone DocumentReference with contained patient and author → REF^I12 L2 and MDM^T02', () => {
+    const reference: DocumentReference = {
+      resourceType: 'DocumentReference',
+      contained: [{ ...patient, id: 'p' }, { ...author, id: 'a' }],
+      status: 'current',
+      type: { coding: [{ system: 'http://loinc.org', code: '57133-1', display: 'Referral note' }] },
+      subject: { reference: '#p' },
+      author: [{ reference: '#a' }],
+      date: '2026-03-04T16:06:07+11:00',
+      masterIdentifier: { value: 'DOC-1' },
+      content: [{ attachment: { contentType: 'application/pdf', data: base64(pdf), title: 'letter.pdf' } }],
+    };
+    expect(issues(reference)).toEqual([]);
+    const ref = convertFhirToHl7v2(reference, { profile: 'au-ref-l2' });
+    expect(ref.message.get('PID-5.1')).toBe("O'Brien");
+    expect(ref.message.get('PRD[1]-2.1')).toBe('Citizen');
+    expect(ref.message.get('OBR-7')).toBe('20260304160607+1100');
+    expect(docs(ref.message)).toEqual([['PDF', 'application/pdf', base64(pdf)]]);
+    // No recipient anywhere: PRD (IR) carries the role only, and the report says so.
+    expect(ref.report).toContainEqual({ field: 'recipient', reason: 'no Practitioner: PRD (IR) written with the role only' });
+    const mdm = convertFhirToHl7v2(reference);
+    expect(mdm.profile).toBe('mdm-t02');
+    expect(mdm.message.getRaw('TXA-12')).toBe('DOC-1');
+    expect(mdm.message.get('TXA-16')).toBe('letter.pdf');
+    expect(docs(mdm.message)).toEqual([['11488-4', 'application/pdf', base64(pdf)]]);
   });
 
   it('a document bundle → MDM^T02', () => {

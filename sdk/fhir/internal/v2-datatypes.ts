@@ -243,11 +243,24 @@ export function identifierType(identifier: Identifier): string | undefined {
   return identifier.type?.coding?.find((c) => c.system === V2_0203)?.code;
 }
 
-/** A provider identifier with its v2 type (PRD-7 `id^type`, XCN-1 + XCN-13). */
+/**
+ * A provider identifier with its v2 type (PRD-7 `id^type`, XCN-1 + XCN-9 + XCN-13). HL7 AU
+ * writes Medicare provider numbers with type `UPIN` (assigner `AUSHICPR`) and HPI-Is with type
+ * `NPI` and assigner `AUSHIC`; a 10-digit `NPI` without AUSHIC is a US NPI.
+ */
 export function providerIdentifier(value: string, type: string, assigner?: string): Identifier {
   const identifier: Identifier = { value };
   if (type === 'UPIN' || assigner === 'AUSHICPR') identifier.system = AU_PROVIDER_NUMBER;
+  else if (type === 'NPI' && (assigner === 'AUSHIC' || /^800361\d{10}$/.test(value))) identifier.system = IDENTIFIER_SYSTEMS.hpiI;
+  else if (type === 'NPI' && /^\d{10}$/.test(value)) identifier.system = IDENTIFIER_SYSTEMS.npi;
   if (type !== '') identifier.type = { coding: [{ system: V2_0203, code: type }] };
   if (assigner) identifier.assigner = { display: assigner };
   return identifier;
+}
+
+/** The v2 identifier type and assigning authority of a provider identifier (reverse of {@link providerIdentifier}). */
+export function providerIdToV2(identifier: Identifier): { type: string; assigner: string } {
+  const bySystem =
+    identifier.system === AU_PROVIDER_NUMBER ? { type: 'UPIN', assigner: 'AUSHICPR' } : identifier.system === IDENTIFIER_SYSTEMS.hpiI ? { type: 'NPI', assigner: 'AUSHIC' } : identifier.system === IDENTIFIER_SYSTEMS.npi ? { type: 'NPI', assigner: '' } : { type: '', assigner: '' };
+  return { type: identifierType(identifier) ?? bySystem.type, assigner: identifier.assigner?.display ?? bySystem.assigner };
 }
