@@ -1,0 +1,447 @@
+/**
+ * SQLite storage (better-sqlite3): the embedded default for one box.
+ *
+ * Durability: WAL with synchronous=FULL, so every COMMIT is fsynced before better-sqlite3 returns.
+ * One fsync per submission would cap the relay at the disk's single-row commit rate, so `submit`
+ * uses group commit: submissions that arrive in the same event-loop turn are written in ONE
+ * transaction (each in its own savepoint, so one failure does not sink the others) and all their
+ * promises resolve after that single durable COMMIT. Nothing is answered before the commit.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { StoreError, wrap } from './errors.js';
+import type { ChunkOutcome, InboxItem, Invite, Mailbox, NewSubmission, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, Upload } from './types.js';
+
+/** Schema versions, applied in order inside one transaction each. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE relay_secret (id INTEGER PRIMARY KEY CHECK (id = 1), value BLOB NOT NULL);
+   CREATE TABLE mailboxes (address TEXT PRIMARY KEY, certificate BLOB NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE invites (code_hash TEXT PRIMARY KEY, address TEXT, expires_at INTEGER NOT NULL, used_at INTEGER);
+   CREATE TABLE blobs (blob_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+   CREATE TABLE blob_chunks (blob_id TEXT NOT NULL, seq INTEGER NOT NULL, byte_offset INTEGER NOT NULL, data BLOB NOT NULL, sha256 TEXT, PRIMARY KEY (blob_id, seq)) WITHOUT ROWID;
+   CREATE TABLE messages (message_id TEXT PRIMARY KEY, sender TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL, blob_id TEXT NOT NULL,
+     submitted_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, answer TEXT NOT NULL);
+   CREATE TABLE deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL REFERENCES messages(message_id), mailbox TEXT NOT NULL,
+     acked_at INTEGER, expires_at INTEGER NOT NULL, UNIQUE (mailbox, message_id));
+   CREATE INDEX deliveries_mailbox ON deliveries (mailbox, seq);
+   CREATE INDEX deliveries_expiry ON deliveries (expires_at) WHERE acked_at IS NULL;
+   CREATE INDEX deliveries_acked ON deliveries (acked_at) WHERE acked_at IS NOT NULL;
+   CREATE TABLE uploads (upload_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, sender TEXT NOT NULL, recipients TEXT NOT NULL, size INTEGER NOT NULL,
+     chunk_size INTEGER NOT NULL, digest TEXT NOT NULL, blob_id TEXT NOT NULL, next_index INTEGER NOT NULL, received INTEGER NOT NULL,
+     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);`,
+];
+
+interface MessageRow {
+  sender: string;
+  digest: string;
+  answer: string;
+}
+
+interface DeliveryRow {
+  seq: number;
+  message_id: string;
+  sender: string;
+  digest: string;
+  size: number;
+  submitted_at: number;
+  expires_at: number;
+  acked_at: number | null;
+  blob_id: string;
+}
+
+interface UploadRow {
+  upload_id: string;
+  message_id: string;
+  sender: string;
+  recipients: string;
+  size: number;
+  chunk_size: number;
+  digest: string;
+  blob_id: string;
+  next_index: number;
+  received: number;
+  created_at: number;
+  expires_at: number;
+}
+
+const toItem = (row: DeliveryRow): InboxItem => ({
+  seq: row.seq,
+  messageId: row.message_id,
+  sender: row.sender,
+  digest: row.digest,
+  size: row.size,
+  submittedAt: row.submitted_at,
+  expiresAt: row.expires_at,
+  acknowledgedAt: row.acked_at,
+});
+
+const toUpload = (row: UploadRow): Upload => ({
+  uploadId: row.upload_id,
+  messageId: row.message_id,
+  sender: row.sender,
+  recipients: JSON.parse(row.recipients) as string[],
+  size: row.size,
+  chunkSize: row.chunk_size,
+  digest: row.digest,
+  blobId: row.blob_id,
+  nextIndex: row.next_index,
+  received: row.received,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+});
+
+export function answerOf(submission: NewSubmission): SubmitAnswer {
+  return {
+    messageId: submission.messageId,
+    digest: submission.digest,
+    size: submission.size,
+    recipients: submission.recipients,
+    acceptedAt: new Date(submission.submittedAt).toISOString(),
+    expiresAt: new Date(submission.expiresAt).toISOString(),
+  };
+}
+
+interface Pending {
+  submission: NewSubmission;
+  resolve: (outcome: SubmitOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Options for {@link openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** Largest number of submissions in one group commit. Default 512. */
+  maxBatch?: number;
+}
+
+/**
+ * Opens (creating if needed) a SQLite relay database at `path` (`:memory:` for throwaway tests).
+ * Run `migrate()` before use.
+ */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): RelayStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Db;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    // Another process (a CLI `mailbox add`) may hold the write lock briefly.
+    db.pragma('busy_timeout = 5000');
+  } catch (error) {
+    throw new StoreError(`cannot open SQLite database '${path}': ${(error as Error).message}`, { cause: error });
+  }
+  return new SqliteStore(db, options.maxBatch ?? 512);
+}
+
+class SqliteStore implements RelayStore {
+  readonly kind = 'sqlite' as const;
+  #db: Db;
+  #maxBatch: number;
+  #queue: Pending[] = [];
+  #scheduled = false;
+  #closed = false;
+  #stmts: Record<string, Statement> | undefined;
+
+  constructor(db: Db, maxBatch: number) {
+    this.#db = db;
+    this.#maxBatch = maxBatch;
+  }
+
+  get #s(): Record<string, Statement> {
+    if (this.#stmts) return this.#stmts;
+    const p = (sql: string): Statement => this.#db.prepare(sql);
+    this.#stmts = {
+      getMessage: p('SELECT sender, digest, answer FROM messages WHERE message_id = ?'),
+      insertBlob: p('INSERT INTO blobs (blob_id, created_at) VALUES (?, ?)'),
+      insertChunk: p('INSERT INTO blob_chunks (blob_id, seq, byte_offset, data, sha256) VALUES (?, ?, ?, ?, ?)'),
+      insertMessage: p('INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertDelivery: p('INSERT INTO deliveries (message_id, mailbox, expires_at) VALUES (?, ?, ?)'),
+      getMailbox: p('SELECT address, certificate, created_at FROM mailboxes WHERE address = ?'),
+      listInbox: p(
+        `SELECT d.seq, d.message_id, m.sender, m.digest, m.size, m.submitted_at, d.expires_at, d.acked_at, m.blob_id
+         FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+         WHERE d.mailbox = ? AND d.seq > ? AND (d.acked_at IS NOT NULL OR d.expires_at > ?) ORDER BY d.seq LIMIT ?`,
+      ),
+      getDelivery: p(
+        `SELECT d.seq, d.message_id, m.sender, m.digest, m.size, m.submitted_at, d.expires_at, d.acked_at, m.blob_id
+         FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+         WHERE d.mailbox = ? AND d.message_id = ? AND (d.acked_at IS NOT NULL OR d.expires_at > ?)`,
+      ),
+      chunkIndex: p('SELECT seq, byte_offset FROM blob_chunks WHERE blob_id = ? AND byte_offset + length(data) > ? AND byte_offset <= ? ORDER BY seq'),
+      chunkData: p('SELECT data FROM blob_chunks WHERE blob_id = ? AND seq = ?'),
+    };
+    return this.#stmts;
+  }
+
+  async migrate(): Promise<void> {
+    await wrap('migrate', () => {
+      this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      const applied = new Set((this.#db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+      MIGRATIONS.forEach((sql, i) => {
+        const version = i + 1;
+        if (applied.has(version)) return;
+        this.#db.transaction(() => {
+          this.#db.exec(sql);
+          this.#db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
+        }).immediate();
+      });
+      this.#db.prepare('INSERT OR IGNORE INTO relay_secret (id, value) VALUES (1, ?)').run(randomBytes(32));
+    });
+  }
+
+  async ping(): Promise<void> {
+    await wrap('ping', () => this.#db.prepare('SELECT 1').get());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // Let a scheduled group commit finish first: its callers were promised an answer.
+    if (this.#queue.length > 0) this.#flush();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  async secret(): Promise<Uint8Array> {
+    return wrap('secret', () => new Uint8Array((this.#db.prepare('SELECT value FROM relay_secret WHERE id = 1').get() as { value: Buffer }).value));
+  }
+
+  async addMailbox(mailbox: Mailbox): Promise<'created' | 'exists'> {
+    return wrap('addMailbox', () => {
+      const info = this.#db.prepare('INSERT OR IGNORE INTO mailboxes (address, certificate, created_at) VALUES (?, ?, ?)').run(mailbox.address, mailbox.certificate, mailbox.createdAt);
+      return info.changes === 1 ? 'created' : 'exists';
+    });
+  }
+
+  async getMailbox(address: string): Promise<Mailbox | undefined> {
+    return wrap('getMailbox', () => {
+      const row = this.#s.getMailbox!.get(address) as { address: string; certificate: Buffer; created_at: number } | undefined;
+      return row ? { address: row.address, certificate: new Uint8Array(row.certificate), createdAt: row.created_at } : undefined;
+    });
+  }
+
+  async createInvite(invite: Invite): Promise<void> {
+    await wrap('createInvite', () => this.#db.prepare('INSERT INTO invites (code_hash, address, expires_at) VALUES (?, ?, ?)').run(invite.codeHash, invite.address, invite.expiresAt));
+  }
+
+  async redeemInvite(codeHash: string, mailbox: Mailbox, now: number): Promise<'created' | 'invalid' | 'exists'> {
+    return wrap('redeemInvite', () =>
+      this.#db
+        .transaction((): 'created' | 'invalid' | 'exists' => {
+          const used = this.#db
+            .prepare('UPDATE invites SET used_at = ? WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? AND (address IS NULL OR address = ?)')
+            .run(now, codeHash, now, mailbox.address);
+          if (used.changes !== 1) return 'invalid';
+          const info = this.#db.prepare('INSERT OR IGNORE INTO mailboxes (address, certificate, created_at) VALUES (?, ?, ?)').run(mailbox.address, mailbox.certificate, mailbox.createdAt);
+          if (info.changes !== 1) throw new ExistsSignal();
+          return 'created';
+        })
+        .immediate(),
+    ).catch((error: unknown) => {
+      // The invite stays unused when the address is taken: the transaction rolled back.
+      if (error instanceof StoreError && error.cause instanceof ExistsSignal) return 'exists';
+      throw error;
+    });
+  }
+
+  submit(submission: NewSubmission): Promise<SubmitOutcome> {
+    if (this.#closed) return Promise.reject(new StoreError('submit: the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ submission, resolve, reject });
+      if (this.#queue.length >= this.#maxBatch) this.#flush();
+      else if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Writes the queued submissions in one transaction and settles their promises after COMMIT. */
+  #flush(): void {
+    this.#scheduled = false;
+    const batch = this.#queue;
+    this.#queue = [];
+    if (batch.length === 0 || this.#closed) {
+      for (const item of batch) item.reject(new StoreError('submit: the store is closed'));
+      return;
+    }
+    const results: ({ ok: true; outcome: SubmitOutcome } | { ok: false; error: unknown })[] = [];
+    try {
+      this.#db
+        .transaction(() => {
+          for (const item of batch) {
+            try {
+              results.push({ ok: true, outcome: this.#db.transaction(() => this.#submitOne(item.submission))() });
+            } catch (error) {
+              results.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      const wrapped = new StoreError(`submit: ${(error as Error).message}`, { cause: error });
+      for (const item of batch) item.reject(wrapped);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const result = results[i]!;
+      if (result.ok) item.resolve(result.outcome);
+      else item.reject(new StoreError(`submit: ${(result.error as Error).message}`, { cause: result.error }));
+    });
+  }
+
+  #submitOne(submission: NewSubmission): SubmitOutcome {
+    const s = this.#s;
+    const existing = s.getMessage!.get(submission.messageId) as MessageRow | undefined;
+    if (existing) {
+      const answer = JSON.parse(existing.answer) as SubmitAnswer;
+      return existing.digest === submission.digest && existing.sender === submission.sender ? { kind: 'replayed', answer } : { kind: 'conflict', answer };
+    }
+    let blobId = submission.blobId;
+    if (blobId === undefined) {
+      blobId = randomUUID();
+      s.insertBlob!.run(blobId, submission.submittedAt);
+      s.insertChunk!.run(blobId, 0, 0, submission.data ?? new Uint8Array(0), null);
+    }
+    const answer = answerOf(submission);
+    s.insertMessage!.run(submission.messageId, submission.sender, submission.digest, submission.size, blobId, submission.submittedAt, submission.expiresAt, JSON.stringify(answer));
+    for (const recipient of submission.recipients) s.insertDelivery!.run(submission.messageId, recipient, submission.expiresAt);
+    return { kind: 'created', answer };
+  }
+
+  async getAnswer(messageId: string): Promise<{ sender: string; answer: SubmitAnswer } | undefined> {
+    return wrap('getAnswer', () => {
+      const row = this.#s.getMessage!.get(messageId) as MessageRow | undefined;
+      return row ? { sender: row.sender, answer: JSON.parse(row.answer) as SubmitAnswer } : undefined;
+    });
+  }
+
+  async createBlob(now: number): Promise<string> {
+    return wrap('createBlob', () => {
+      const blobId = randomUUID();
+      this.#s.insertBlob!.run(blobId, now);
+      return blobId;
+    });
+  }
+
+  async writeChunk(blobId: string, seq: number, offset: number, data: Uint8Array, sha256?: string): Promise<void> {
+    await wrap('writeChunk', () => this.#s.insertChunk!.run(blobId, seq, offset, data, sha256 ?? null));
+  }
+
+  async *readBlob(blobId: string, start: number, end: number): AsyncIterable<Uint8Array> {
+    // One chunk per query, so a 1 GiB message is never in memory at once. (An open better-sqlite3
+    // iterator would keep the connection busy across the awaits of a slow reader.)
+    const index = await wrap('readBlob', () => this.#s.chunkIndex!.all(blobId, start, end) as { seq: number; byte_offset: number }[]);
+    for (const chunk of index) {
+      const row = await wrap('readBlob', () => this.#s.chunkData!.get(blobId, chunk.seq) as { data: Buffer } | undefined);
+      if (!row) throw new StoreError(`readBlob: chunk ${chunk.seq} of blob ${blobId} vanished (purged while reading)`);
+      const from = Math.max(0, start - chunk.byte_offset);
+      const to = Math.min(row.data.length, end - chunk.byte_offset + 1);
+      yield new Uint8Array(row.data.buffer, row.data.byteOffset + from, to - from);
+    }
+  }
+
+  async createUpload(upload: Upload): Promise<void> {
+    await wrap('createUpload', () =>
+      this.#db.transaction(() => {
+        this.#s.insertBlob!.run(upload.blobId, upload.createdAt);
+        this.#db
+          .prepare(
+            `INSERT INTO uploads (upload_id, message_id, sender, recipients, size, chunk_size, digest, blob_id, next_index, received, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(upload.uploadId, upload.messageId, upload.sender, JSON.stringify(upload.recipients), upload.size, upload.chunkSize, upload.digest, upload.blobId, 0, 0, upload.createdAt, upload.expiresAt);
+      })(),
+    );
+  }
+
+  async getUpload(uploadId: string): Promise<Upload | undefined> {
+    return wrap('getUpload', () => {
+      const row = this.#db.prepare('SELECT * FROM uploads WHERE upload_id = ?').get(uploadId) as UploadRow | undefined;
+      return row ? toUpload(row) : undefined;
+    });
+  }
+
+  async putUploadChunk(uploadId: string, index: number, data: Uint8Array, sha256: string): Promise<ChunkOutcome | undefined> {
+    return wrap('putUploadChunk', () =>
+      this.#db
+        .transaction((): ChunkOutcome | undefined => {
+          const row = this.#db.prepare('SELECT * FROM uploads WHERE upload_id = ?').get(uploadId) as UploadRow | undefined;
+          if (!row) return undefined;
+          const upload = toUpload(row);
+          if (index < upload.nextIndex) {
+            const stored = this.#db.prepare('SELECT sha256 FROM blob_chunks WHERE blob_id = ? AND seq = ?').get(upload.blobId, index) as { sha256: string } | undefined;
+            return { kind: stored?.sha256 === sha256 ? 'repeated' : 'digest-differs', upload };
+          }
+          if (index > upload.nextIndex) return { kind: 'out-of-order', upload };
+          this.#s.insertChunk!.run(upload.blobId, index, upload.received, data, sha256);
+          this.#db.prepare('UPDATE uploads SET next_index = ?, received = ? WHERE upload_id = ?').run(index + 1, upload.received + data.length, uploadId);
+          return { kind: 'stored', upload: { ...upload, nextIndex: index + 1, received: upload.received + data.length } };
+        })
+        .immediate(),
+    );
+  }
+
+  async completeUpload(upload: Upload, submission: NewSubmission): Promise<SubmitOutcome> {
+    return wrap('completeUpload', () =>
+      this.#db
+        .transaction((): SubmitOutcome => {
+          const outcome = this.#submitOne({ ...submission, blobId: upload.blobId });
+          if (outcome.kind === 'created') this.#db.prepare('DELETE FROM uploads WHERE upload_id = ?').run(upload.uploadId);
+          return outcome;
+        })
+        .immediate(),
+    );
+  }
+
+  async listInbox(mailbox: string, afterSeq: number, limit: number, now: number): Promise<InboxItem[]> {
+    return wrap('listInbox', () => (this.#s.listInbox!.all(mailbox, afterSeq, now, limit) as DeliveryRow[]).map(toItem));
+  }
+
+  async getDelivery(mailbox: string, messageId: string, now: number): Promise<StoredDelivery | undefined> {
+    return wrap('getDelivery', () => {
+      const row = this.#s.getDelivery!.get(mailbox, messageId, now) as DeliveryRow | undefined;
+      return row ? { ...toItem(row), blobId: row.blob_id } : undefined;
+    });
+  }
+
+  async acknowledge(mailbox: string, messageId: string, now: number): Promise<number | undefined> {
+    return wrap('acknowledge', () =>
+      this.#db
+        .transaction((): number | undefined => {
+          const row = this.#db.prepare('SELECT acked_at, expires_at FROM deliveries WHERE mailbox = ? AND message_id = ?').get(mailbox, messageId) as
+            | { acked_at: number | null; expires_at: number }
+            | undefined;
+          if (!row) return undefined;
+          if (row.acked_at !== null) return row.acked_at;
+          if (row.expires_at <= now) return undefined;
+          this.#db.prepare('UPDATE deliveries SET acked_at = ? WHERE mailbox = ? AND message_id = ?').run(now, mailbox, messageId);
+          return now;
+        })
+        .immediate(),
+    );
+  }
+
+  async purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult> {
+    return wrap('purge', () =>
+      this.#db
+        .transaction((): PurgeResult => {
+          const purged = this.#db.prepare('DELETE FROM deliveries WHERE acked_at IS NOT NULL AND acked_at <= ?').run(now - options.retentionMs).changes;
+          const expired = this.#db.prepare('DELETE FROM deliveries WHERE acked_at IS NULL AND expires_at <= ?').run(now).changes;
+          const uploads = this.#db.prepare('DELETE FROM uploads WHERE expires_at <= ?').run(now).changes;
+          // The answer row outlives its deliveries only until they are all gone: a retry after
+          // that is a new message (documented in docs/protocol.md, "Idempotency window").
+          this.#db.prepare('DELETE FROM messages WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.message_id)').run();
+          const orphans = `blob_id NOT IN (SELECT blob_id FROM messages) AND blob_id NOT IN (SELECT blob_id FROM uploads) AND created_at <= ?`;
+          this.#db.prepare(`DELETE FROM blob_chunks WHERE blob_id IN (SELECT blob_id FROM blobs WHERE ${orphans})`).run(now - options.orphanBlobAgeMs);
+          const blobs = this.#db.prepare(`DELETE FROM blobs WHERE ${orphans}`).run(now - options.orphanBlobAgeMs).changes;
+          return { purged, expired, uploads, blobs };
+        })
+        .immediate(),
+    );
+  }
+}
+
+class ExistsSignal extends Error {}

@@ -1,0 +1,156 @@
+/**
+ * The relay's storage contract. SQLite (embedded default) and PostgreSQL (several relay processes
+ * on one database) implement it; test/relay/store-contract.ts runs the same suite against both.
+ *
+ * Invariants every implementation keeps (they are what a 201 promises):
+ * - `submit` resolves only after the message row, its content and its deliveries are durably
+ *   committed in ONE transaction; before that commit nothing of the submission is visible.
+ * - `messageId` is unique across the relay: a second submit with the same digest returns the
+ *   stored first answer, with another digest (or another sender) `conflict`.
+ * - Content lives in `blob_chunks` rows of at most a few MiB, so nothing ever holds a whole
+ *   submission in memory; blobs not referenced by a message or an upload are garbage.
+ * Times are milliseconds since the epoch.
+ */
+
+/** A mailbox: an address bound to an identity certificate. */
+export interface Mailbox {
+  address: string;
+  /** DER of the identity certificate that authenticates the mailbox. */
+  certificate: Uint8Array;
+  createdAt: number;
+}
+
+/** What the relay answered when it accepted a message; returned again to an identical retry. */
+export interface SubmitAnswer {
+  messageId: string;
+  /** `sha-256=:BASE64:` (RFC 9530 Content-Digest form) of the submission. */
+  digest: string;
+  size: number;
+  recipients: string[];
+  acceptedAt: string;
+  expiresAt: string;
+}
+
+/** A submission ready to be committed: its content is either inline (small) or an existing blob. */
+export interface NewSubmission {
+  messageId: string;
+  sender: string;
+  recipients: string[];
+  digest: string;
+  size: number;
+  submittedAt: number;
+  expiresAt: number;
+  /** Inline content, written in the same transaction (one chunk row). */
+  data?: Uint8Array;
+  /** A blob written beforehand with `writeChunk` (large or chunked submissions). */
+  blobId?: string;
+}
+
+export type SubmitOutcome =
+  | { kind: 'created'; answer: SubmitAnswer }
+  | { kind: 'replayed'; answer: SubmitAnswer }
+  | { kind: 'conflict'; answer: SubmitAnswer };
+
+/** One entry of a mailbox's inbox. `seq` orders the inbox and is the paging cursor. */
+export interface InboxItem {
+  seq: number;
+  messageId: string;
+  sender: string;
+  digest: string;
+  size: number;
+  submittedAt: number;
+  expiresAt: number;
+  acknowledgedAt: number | null;
+}
+
+/** A delivery with the blob that holds its content. */
+export interface StoredDelivery extends InboxItem {
+  blobId: string;
+}
+
+/** A resumable upload session (chunked submission). */
+export interface Upload {
+  uploadId: string;
+  messageId: string;
+  sender: string;
+  recipients: string[];
+  size: number;
+  chunkSize: number;
+  digest: string;
+  blobId: string;
+  /** Chunks received so far: the next expected chunk index. */
+  nextIndex: number;
+  received: number;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export type ChunkOutcome = { kind: 'stored' | 'repeated'; upload: Upload } | { kind: 'out-of-order' | 'digest-differs'; upload: Upload };
+
+export interface PurgeResult {
+  /** Acknowledged deliveries removed after the retention period. */
+  purged: number;
+  /** Unacknowledged deliveries past their expiry. */
+  expired: number;
+  /** Uploads abandoned past their expiry. */
+  uploads: number;
+  /** Blobs no longer referenced (messages gone, failed streaming writes). */
+  blobs: number;
+}
+
+/** A single-use invite code for self-registration. */
+export interface Invite {
+  codeHash: string;
+  /** The address the invite is for, or null (the registrant picks one in the relay's domain). */
+  address: string | null;
+  expiresAt: number;
+}
+
+/** Storage behind the relay. All methods reject with `StoreError` for database failures. */
+export interface RelayStore {
+  /** `sqlite` or `postgres`, for logs and metrics. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema (idempotent; safe with several processes on PostgreSQL). */
+  migrate(): Promise<void>;
+  /** Checks that the database answers (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** A 32-byte secret shared by every relay process on this database (token MACs); created once. */
+  secret(): Promise<Uint8Array>;
+
+  addMailbox(mailbox: Mailbox): Promise<'created' | 'exists'>;
+  getMailbox(address: string): Promise<Mailbox | undefined>;
+  createInvite(invite: Invite): Promise<void>;
+  /** Uses an invite (once) and creates the mailbox in one transaction. */
+  redeemInvite(codeHash: string, mailbox: Mailbox, now: number): Promise<'created' | 'invalid' | 'exists'>;
+
+  /** Commits a submission (see the invariants above). Recipients must exist (checked by the caller). */
+  submit(submission: NewSubmission): Promise<SubmitOutcome>;
+  /** The stored answer for a messageId, if committed. */
+  getAnswer(messageId: string): Promise<{ sender: string; answer: SubmitAnswer } | undefined>;
+
+  /** Starts a blob for streamed content; chunks become visible only through a later `submit`. */
+  createBlob(now: number): Promise<string>;
+  /** Durably writes one chunk of a blob. `seq` counts from 0; `offset` is its first byte. */
+  writeChunk(blobId: string, seq: number, offset: number, data: Uint8Array, sha256?: string): Promise<void>;
+  /** Streams `[start, end]` (inclusive) of a blob, chunk by chunk. */
+  readBlob(blobId: string, start: number, end: number): AsyncIterable<Uint8Array>;
+
+  createUpload(upload: Upload): Promise<void>;
+  getUpload(uploadId: string): Promise<Upload | undefined>;
+  /**
+   * Stores chunk `index` of an upload if it is the next one; a repeat of a stored chunk with the
+   * same digest is `repeated`, with another digest `digest-differs`; a gap is `out-of-order`.
+   */
+  putUploadChunk(uploadId: string, index: number, data: Uint8Array, sha256: string): Promise<ChunkOutcome | undefined>;
+  /** Turns a complete upload into a message (same guarantees as `submit`) and deletes the session. */
+  completeUpload(upload: Upload, submission: NewSubmission): Promise<SubmitOutcome>;
+
+  /** Deliveries of a mailbox after `afterSeq`, oldest first, unexpired, at most `limit`. */
+  listInbox(mailbox: string, afterSeq: number, limit: number, now: number): Promise<InboxItem[]>;
+  getDelivery(mailbox: string, messageId: string, now: number): Promise<StoredDelivery | undefined>;
+  /** Marks a delivery acknowledged (idempotent); undefined when the mailbox has no such message. */
+  acknowledge(mailbox: string, messageId: string, now: number): Promise<number | undefined>;
+  /** Removes what retention and expiry allow. */
+  purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult>;
+}
