@@ -1,5 +1,397 @@
-import type { RelayStore } from './types.js';
-/** PostgreSQL storage: written next (issue 5, step 2). */
-export function openPostgresStore(_url: string): RelayStore {
-  throw new RangeError('PostgreSQL storage is not built yet');
+/**
+ * PostgreSQL storage (pg): for scale-out, several relay processes on one database.
+ *
+ * Durability: every submission is one transaction committed with the server's default
+ * synchronous_commit=on (WAL flushed before COMMIT returns); concurrent submissions on separate
+ * pool connections share WAL flushes (PostgreSQL's own group commit).
+ * Safety with several processes: messageId uniqueness is the primary key, inserted with
+ * ON CONFLICT DO NOTHING, so concurrent submissions of one id from any process leave one message;
+ * upload chunks take a row lock on their upload; migrations take an advisory lock.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import { StoreError, wrap } from './errors.js';
+import { answerOf } from './sqlite.js';
+import type { ChunkOutcome, InboxItem, Invite, Mailbox, NewSubmission, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, Upload } from './types.js';
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE relay_secret (id INTEGER PRIMARY KEY CHECK (id = 1), value BYTEA NOT NULL);
+   CREATE TABLE mailboxes (address TEXT PRIMARY KEY, certificate BYTEA NOT NULL, created_at BIGINT NOT NULL);
+   CREATE TABLE invites (code_hash TEXT PRIMARY KEY, address TEXT, expires_at BIGINT NOT NULL, used_at BIGINT);
+   CREATE TABLE blobs (blob_id TEXT PRIMARY KEY, created_at BIGINT NOT NULL);
+   CREATE TABLE blob_chunks (blob_id TEXT NOT NULL, seq INTEGER NOT NULL, byte_offset BIGINT NOT NULL, data BYTEA NOT NULL, sha256 TEXT, PRIMARY KEY (blob_id, seq));
+   ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+   CREATE TABLE messages (message_id TEXT PRIMARY KEY, sender TEXT NOT NULL, digest TEXT NOT NULL, size BIGINT NOT NULL, blob_id TEXT NOT NULL,
+     submitted_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, answer TEXT NOT NULL);
+   CREATE TABLE deliveries (seq BIGSERIAL PRIMARY KEY, message_id TEXT NOT NULL REFERENCES messages(message_id), mailbox TEXT NOT NULL,
+     acked_at BIGINT, expires_at BIGINT NOT NULL, UNIQUE (mailbox, message_id));
+   CREATE INDEX messages_blob ON messages (blob_id);
+   CREATE INDEX deliveries_mailbox ON deliveries (mailbox, seq);
+   CREATE INDEX deliveries_message ON deliveries (message_id);
+   CREATE INDEX deliveries_expiry ON deliveries (expires_at) WHERE acked_at IS NULL;
+   CREATE INDEX deliveries_acked ON deliveries (acked_at) WHERE acked_at IS NOT NULL;
+   CREATE TABLE uploads (upload_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, sender TEXT NOT NULL, recipients TEXT NOT NULL, size BIGINT NOT NULL,
+     chunk_size INTEGER NOT NULL, digest TEXT NOT NULL, blob_id TEXT NOT NULL, next_index INTEGER NOT NULL, received BIGINT NOT NULL,
+     created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
+   CREATE INDEX uploads_blob ON uploads (blob_id);`,
+];
+
+/** Arbitrary constant for pg_advisory_xact_lock: serialises migrations across processes. */
+const MIGRATION_LOCK = 7311_0005;
+
+interface DeliveryRow {
+  seq: number;
+  message_id: string;
+  sender: string;
+  digest: string;
+  size: number;
+  submitted_at: number;
+  expires_at: number;
+  acked_at: number | null;
+  blob_id: string;
+}
+
+interface UploadRow {
+  upload_id: string;
+  message_id: string;
+  sender: string;
+  recipients: string;
+  size: number;
+  chunk_size: number;
+  digest: string;
+  blob_id: string;
+  next_index: number;
+  received: number;
+  created_at: number;
+  expires_at: number;
+}
+
+const toItem = (row: DeliveryRow): InboxItem => ({
+  seq: row.seq,
+  messageId: row.message_id,
+  sender: row.sender,
+  digest: row.digest,
+  size: row.size,
+  submittedAt: row.submitted_at,
+  expiresAt: row.expires_at,
+  acknowledgedAt: row.acked_at,
+});
+
+const toUpload = (row: UploadRow): Upload => ({
+  uploadId: row.upload_id,
+  messageId: row.message_id,
+  sender: row.sender,
+  recipients: JSON.parse(row.recipients) as string[],
+  size: row.size,
+  chunkSize: row.chunk_size,
+  digest: row.digest,
+  blobId: row.blob_id,
+  nextIndex: row.next_index,
+  received: row.received,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+});
+
+/** BIGINT (int8) as a JavaScript number: all our BIGINTs are times, sizes and sequence numbers below 2^53. */
+const types = {
+  getTypeParser: (oid: number, format?: string) => (oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')),
+};
+
+const bytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+const buf = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+
+/** Options for {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** Pool size. Default 16. */
+  maxConnections?: number;
+}
+
+/** Connects to PostgreSQL at `url` (`postgres://user@host:port/db`). Run `migrate()` before use. */
+export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): RelayStore {
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 16, types });
+  // An idle client losing its connection (server restart) must not crash the relay.
+  pool.on('error', () => undefined);
+  return new PostgresStore(pool);
+}
+
+class PostgresStore implements RelayStore {
+  readonly kind = 'postgres' as const;
+  #pool: pg.Pool;
+  #closed = false;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  async #tx<T>(what: string, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    return wrap(what, async () => {
+      const client = await this.#pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    });
+  }
+
+  async migrate(): Promise<void> {
+    await this.#tx('migrate', async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const applied = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const [i, sql] of MIGRATIONS.entries()) {
+        if (applied.has(i + 1)) continue;
+        await c.query(sql);
+        await c.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [i + 1, Date.now()]);
+      }
+      await c.query('INSERT INTO relay_secret (id, value) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [randomBytes(32)]);
+    });
+  }
+
+  async ping(): Promise<void> {
+    await wrap('ping', () => this.#pool.query('SELECT 1'));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  async secret(): Promise<Uint8Array> {
+    return wrap('secret', async () => bytes((await this.#pool.query<{ value: Buffer }>('SELECT value FROM relay_secret WHERE id = 1')).rows[0]!.value));
+  }
+
+  async addMailbox(mailbox: Mailbox): Promise<'created' | 'exists'> {
+    return wrap('addMailbox', async () => {
+      const res = await this.#pool.query('INSERT INTO mailboxes (address, certificate, created_at) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING', [
+        mailbox.address,
+        buf(mailbox.certificate),
+        mailbox.createdAt,
+      ]);
+      return res.rowCount === 1 ? 'created' : 'exists';
+    });
+  }
+
+  async getMailbox(address: string): Promise<Mailbox | undefined> {
+    return wrap('getMailbox', async () => {
+      const row = (await this.#pool.query<{ address: string; certificate: Buffer; created_at: number }>('SELECT address, certificate, created_at FROM mailboxes WHERE address = $1', [address])).rows[0];
+      return row ? { address: row.address, certificate: bytes(row.certificate), createdAt: row.created_at } : undefined;
+    });
+  }
+
+  async createInvite(invite: Invite): Promise<void> {
+    await wrap('createInvite', () => this.#pool.query('INSERT INTO invites (code_hash, address, expires_at) VALUES ($1, $2, $3)', [invite.codeHash, invite.address, invite.expiresAt]));
+  }
+
+  async redeemInvite(codeHash: string, mailbox: Mailbox, now: number): Promise<'created' | 'invalid' | 'exists'> {
+    const exists = Symbol('exists');
+    try {
+      return await this.#tx('redeemInvite', async (c) => {
+        const used = await c.query('UPDATE invites SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1 AND (address IS NULL OR address = $3)', [now, codeHash, mailbox.address]);
+        if (used.rowCount !== 1) return 'invalid' as const;
+        const inserted = await c.query('INSERT INTO mailboxes (address, certificate, created_at) VALUES ($1, $2, $3) ON CONFLICT (address) DO NOTHING', [
+          mailbox.address,
+          buf(mailbox.certificate),
+          mailbox.createdAt,
+        ]);
+        // Roll back so the invite stays usable.
+        if (inserted.rowCount !== 1) throw exists;
+        return 'created' as const;
+      });
+    } catch (error) {
+      if (error instanceof StoreError && error.cause === exists) return 'exists';
+      throw error;
+    }
+  }
+
+  async submit(submission: NewSubmission): Promise<SubmitOutcome> {
+    if (this.#closed) throw new StoreError('submit: the store is closed');
+    const other = Symbol('other');
+    let found: SubmitOutcome | undefined;
+    try {
+      return await this.#tx('submit', async (c) => {
+        const outcome = await this.#submitIn(c, submission);
+        if (outcome.kind !== 'created') {
+          found = outcome;
+          throw other;
+        }
+        return outcome;
+      });
+    } catch (error) {
+      if (found && error instanceof StoreError && error.cause === other) return found;
+      throw error;
+    }
+  }
+
+  /** The submission inside a transaction; a replay or conflict is returned for the caller to roll back. */
+  async #submitIn(c: PoolClient, submission: NewSubmission): Promise<SubmitOutcome> {
+    const answer = answerOf(submission);
+    const blobId = submission.blobId ?? randomUUID();
+    // Waits for a concurrent transaction inserting the same id, then does nothing if it committed.
+    const inserted = await c.query(
+      `INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (message_id) DO NOTHING`,
+      [submission.messageId, submission.sender, submission.digest, submission.size, blobId, submission.submittedAt, submission.expiresAt, JSON.stringify(answer)],
+    );
+    if (inserted.rowCount !== 1) {
+      const row = (await c.query<{ sender: string; digest: string; answer: string }>('SELECT sender, digest, answer FROM messages WHERE message_id = $1', [submission.messageId])).rows[0]!;
+      const first = JSON.parse(row.answer) as SubmitAnswer;
+      return row.digest === submission.digest && row.sender === submission.sender ? { kind: 'replayed', answer: first } : { kind: 'conflict', answer: first };
+    }
+    if (submission.blobId === undefined) {
+      await c.query('INSERT INTO blobs (blob_id, created_at) VALUES ($1, $2)', [blobId, submission.submittedAt]);
+      await c.query('INSERT INTO blob_chunks (blob_id, seq, byte_offset, data) VALUES ($1, 0, 0, $2)', [blobId, buf(submission.data ?? new Uint8Array(0))]);
+    }
+    await c.query('INSERT INTO deliveries (message_id, mailbox, expires_at) SELECT $1, unnest($2::text[]), $3', [submission.messageId, submission.recipients, submission.expiresAt]);
+    return { kind: 'created', answer };
+  }
+
+  async getAnswer(messageId: string): Promise<{ sender: string; answer: SubmitAnswer } | undefined> {
+    return wrap('getAnswer', async () => {
+      const row = (await this.#pool.query<{ sender: string; answer: string }>('SELECT sender, answer FROM messages WHERE message_id = $1', [messageId])).rows[0];
+      return row ? { sender: row.sender, answer: JSON.parse(row.answer) as SubmitAnswer } : undefined;
+    });
+  }
+
+  async createBlob(now: number): Promise<string> {
+    return wrap('createBlob', async () => {
+      const blobId = randomUUID();
+      await this.#pool.query('INSERT INTO blobs (blob_id, created_at) VALUES ($1, $2)', [blobId, now]);
+      return blobId;
+    });
+  }
+
+  async writeChunk(blobId: string, seq: number, offset: number, data: Uint8Array, sha256?: string): Promise<void> {
+    await wrap('writeChunk', () => this.#pool.query('INSERT INTO blob_chunks (blob_id, seq, byte_offset, data, sha256) VALUES ($1, $2, $3, $4, $5)', [blobId, seq, offset, buf(data), sha256 ?? null]));
+  }
+
+  async *readBlob(blobId: string, start: number, end: number): AsyncIterable<Uint8Array> {
+    const index = await wrap(
+      'readBlob',
+      async () =>
+        (
+          await this.#pool.query<{ seq: number; byte_offset: number }>('SELECT seq, byte_offset FROM blob_chunks WHERE blob_id = $1 AND byte_offset + length(data) > $2 AND byte_offset <= $3 ORDER BY seq', [
+            blobId,
+            start,
+            end,
+          ])
+        ).rows,
+    );
+    for (const chunk of index) {
+      // Only the needed part of each chunk travels (substring on bytea is 1-based).
+      const from = Math.max(0, start - chunk.byte_offset);
+      const row = await wrap(
+        'readBlob',
+        async () => (await this.#pool.query<{ data: Buffer }>('SELECT substring(data FROM $3::int + 1 FOR $4::int) AS data FROM blob_chunks WHERE blob_id = $1 AND seq = $2', [blobId, chunk.seq, from, end - chunk.byte_offset - from + 1])).rows[0],
+      );
+      if (!row) throw new StoreError(`readBlob: chunk ${chunk.seq} of blob ${blobId} vanished (purged while reading)`);
+      yield bytes(row.data);
+    }
+  }
+
+  async createUpload(upload: Upload): Promise<void> {
+    await this.#tx('createUpload', async (c) => {
+      await c.query('INSERT INTO blobs (blob_id, created_at) VALUES ($1, $2)', [upload.blobId, upload.createdAt]);
+      await c.query(
+        `INSERT INTO uploads (upload_id, message_id, sender, recipients, size, chunk_size, digest, blob_id, next_index, received, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10)`,
+        [upload.uploadId, upload.messageId, upload.sender, JSON.stringify(upload.recipients), upload.size, upload.chunkSize, upload.digest, upload.blobId, upload.createdAt, upload.expiresAt],
+      );
+    });
+  }
+
+  async getUpload(uploadId: string): Promise<Upload | undefined> {
+    return wrap('getUpload', async () => {
+      const row = (await this.#pool.query<UploadRow>('SELECT * FROM uploads WHERE upload_id = $1', [uploadId])).rows[0];
+      return row ? toUpload(row) : undefined;
+    });
+  }
+
+  async putUploadChunk(uploadId: string, index: number, data: Uint8Array, sha256: string): Promise<ChunkOutcome | undefined> {
+    return this.#tx('putUploadChunk', async (c): Promise<ChunkOutcome | undefined> => {
+      const row = (await c.query<UploadRow>('SELECT * FROM uploads WHERE upload_id = $1 FOR UPDATE', [uploadId])).rows[0];
+      if (!row) return undefined;
+      const upload = toUpload(row);
+      if (index < upload.nextIndex) {
+        const stored = (await c.query<{ sha256: string }>('SELECT sha256 FROM blob_chunks WHERE blob_id = $1 AND seq = $2', [upload.blobId, index])).rows[0];
+        return { kind: stored?.sha256 === sha256 ? 'repeated' : 'digest-differs', upload };
+      }
+      if (index > upload.nextIndex) return { kind: 'out-of-order', upload };
+      await c.query('INSERT INTO blob_chunks (blob_id, seq, byte_offset, data, sha256) VALUES ($1, $2, $3, $4, $5)', [upload.blobId, index, upload.received, buf(data), sha256]);
+      await c.query('UPDATE uploads SET next_index = $1, received = $2 WHERE upload_id = $3', [index + 1, upload.received + data.length, uploadId]);
+      return { kind: 'stored', upload: { ...upload, nextIndex: index + 1, received: upload.received + data.length } };
+    });
+  }
+
+  async completeUpload(upload: Upload, submission: NewSubmission): Promise<SubmitOutcome> {
+    return this.#tx('completeUpload', async (c) => {
+      // Lock the session so two concurrent completes cannot both commit.
+      const locked = await c.query('SELECT 1 FROM uploads WHERE upload_id = $1 FOR UPDATE', [upload.uploadId]);
+      const outcome = await this.#submitIn(c, { ...submission, blobId: upload.blobId });
+      if (outcome.kind === 'created') {
+        if (locked.rowCount !== 1) throw new StoreError(`completeUpload: upload ${upload.uploadId} vanished`);
+        await c.query('DELETE FROM uploads WHERE upload_id = $1', [upload.uploadId]);
+      }
+      return outcome;
+    });
+  }
+
+  async listInbox(mailbox: string, afterSeq: number, limit: number, now: number): Promise<InboxItem[]> {
+    return wrap('listInbox', async () =>
+      (
+        await this.#pool.query<DeliveryRow>(
+          `SELECT d.seq, d.message_id, m.sender, m.digest, m.size, m.submitted_at, d.expires_at, d.acked_at, m.blob_id
+           FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+           WHERE d.mailbox = $1 AND d.seq > $2 AND (d.acked_at IS NOT NULL OR d.expires_at > $3) ORDER BY d.seq LIMIT $4`,
+          [mailbox, afterSeq, now, limit],
+        )
+      ).rows.map(toItem),
+    );
+  }
+
+  async getDelivery(mailbox: string, messageId: string, now: number): Promise<StoredDelivery | undefined> {
+    return wrap('getDelivery', async () => {
+      const row = (
+        await this.#pool.query<DeliveryRow>(
+          `SELECT d.seq, d.message_id, m.sender, m.digest, m.size, m.submitted_at, d.expires_at, d.acked_at, m.blob_id
+           FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+           WHERE d.mailbox = $1 AND d.message_id = $2 AND (d.acked_at IS NOT NULL OR d.expires_at > $3)`,
+          [mailbox, messageId, now],
+        )
+      ).rows[0];
+      return row ? { ...toItem(row), blobId: row.blob_id } : undefined;
+    });
+  }
+
+  async acknowledge(mailbox: string, messageId: string, now: number): Promise<number | undefined> {
+    return wrap('acknowledge', async () => {
+      // One statement: set acked_at unless already set, and return the value that stands.
+      const updated = await this.#pool.query<{ acked_at: number }>(
+        'UPDATE deliveries SET acked_at = COALESCE(acked_at, $3) WHERE mailbox = $1 AND message_id = $2 AND (acked_at IS NOT NULL OR expires_at > $3) RETURNING acked_at',
+        [mailbox, messageId, now],
+      );
+      return updated.rows[0]?.acked_at;
+    });
+  }
+
+  async purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult> {
+    return this.#tx('purge', async (c) => {
+      const purged = (await c.query('DELETE FROM deliveries WHERE acked_at IS NOT NULL AND acked_at <= $1', [now - options.retentionMs])).rowCount ?? 0;
+      const expired = (await c.query('DELETE FROM deliveries WHERE acked_at IS NULL AND expires_at <= $1', [now])).rowCount ?? 0;
+      const uploads = (await c.query('DELETE FROM uploads WHERE expires_at <= $1', [now])).rowCount ?? 0;
+      await c.query('DELETE FROM messages m WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.message_id)');
+      const orphans = `NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.blob_id) AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_id = b.blob_id) AND b.created_at <= $1`;
+      const gone = await c.query<{ blob_id: string }>(`DELETE FROM blobs b WHERE ${orphans} RETURNING blob_id`, [now - options.orphanBlobAgeMs]);
+      if (gone.rows.length > 0) await c.query('DELETE FROM blob_chunks WHERE blob_id = ANY($1::text[])', [gone.rows.map((r) => r.blob_id)]);
+      return { purged, expired, uploads, blobs: gone.rows.length };
+    });
+  }
 }
