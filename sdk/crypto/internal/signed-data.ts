@@ -10,7 +10,7 @@ import type { Identity } from '../identity.js';
 import { bs, equalBytes } from './bytes.js';
 import { certInfo, signatureAlgorithmFor, signWith, verifyWith } from './cert.js';
 import type { CertInfo } from './cert.js';
-import { algorithm, children, contextConstructed, expectTag, header, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, setOf, time, tlv } from './der.js';
+import { algorithm, children, concat, contextConstructed, expectTag, header, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, setOf, time, tlv } from './der.js';
 import type { Element, ReadLimits } from './der.js';
 import { DIGESTS, OID } from './oids.js';
 
@@ -70,31 +70,63 @@ export interface BuiltSignedData {
 
 /** Builds ContentInfo(SignedData) with one SignerInfo identified by issuer and serial number. */
 export async function buildSignedData(input: BuildSignedDataInput): Promise<BuiltSignedData> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bs(input.content)));
-  const signedAttributes = setOf([
-    attribute(OID.contentType, oid(input.contentType)),
-    attribute(OID.signingTime, time(input.signingTime)),
-    attribute(OID.messageDigest, octetString(digest)),
-    ...input.attributes,
-  ]);
-  const signature = await signWith(input.signer.signingKey, signedAttributes);
-  const signerCert = certInfo(input.signer.certificate);
-  const signerInfo = sequence(
-    integer(1),
-    signerCert.issuerAndSerial,
-    algorithm(OID.sha256),
-    // [0] IMPLICIT SET OF Attribute: same bytes as the signed SET, tag 0xA0.
-    tlv(0xa0, signedAttributes.subarray(lengthOfHeader(signedAttributes))),
-    signatureAlgorithmFor(input.signer.signingKey),
-    octetString(signature),
-  );
+  const { content, signer } = input;
+  // The digest runs off the main thread (WebCrypto); meanwhile the content is copied into the
+  // output buffer at the offset its DER prefix will have, so the one unavoidable copy of a big
+  // payload overlaps the hashing instead of following it.
+  const digestPromise = crypto.subtle.digest('SHA-256', bs(content));
+  const signerCert = certInfo(signer.certificate);
+  const signatureAlgorithm = signatureAlgorithmFor(signer.signingKey);
   // RFC 5652 §5.1: version 1 for id-data with issuerAndSerialNumber, 3 for other eContentTypes.
-  const version = input.contentType === OID.data ? 1 : 3;
-  const encapsulated = wrap(0x30, chunks(oid(input.contentType), ...wrap(0xa0, wrap(0x04, chunks(input.content))).parts));
-  const certificates = contextConstructed(0, input.signer.certificate, ...input.signer.chain);
-  const signedData = wrap(0x30, chunks(integer(version), tlv(0x31, algorithm(OID.sha256)), ...encapsulated.parts, certificates, tlv(0x31, signerInfo)));
-  const contentInfo = wrap(0x30, chunks(oid(OID.signedData), ...wrap(0xa0, signedData).parts));
-  return { contentInfo, signature, signedAttributes };
+  const version = integer(input.contentType === OID.data ? 1 : 3);
+  const digestAlgorithms = tlv(0x31, algorithm(OID.sha256));
+  const eContentType = oid(input.contentType);
+  const certificates = contextConstructed(0, signer.certificate, ...signer.chain);
+  const assemble = (signedAttributes: Uint8Array, signature: Uint8Array): { prefix: Uint8Array; suffix: Uint8Array } => {
+    const signerInfo = sequence(
+      integer(1),
+      signerCert.issuerAndSerial,
+      algorithm(OID.sha256),
+      // [0] IMPLICIT SET OF Attribute: the same bytes as the signed SET, tag 0xA0.
+      tlv(0xa0, signedAttributes.subarray(lengthOfHeader(signedAttributes))),
+      signatureAlgorithm,
+      octetString(signature),
+    );
+    const suffix = concat(certificates, tlv(0x31, signerInfo));
+    const octetHeader = header(0x04, content.length);
+    const explicitHeader = header(0xa0, octetHeader.length + content.length);
+    const encapsulatedLength = eContentType.length + explicitHeader.length + octetHeader.length + content.length;
+    const encapsulatedHeader = header(0x30, encapsulatedLength);
+    const signedDataLength = version.length + digestAlgorithms.length + encapsulatedHeader.length + encapsulatedLength + suffix.length;
+    const signedDataHeader = header(0x30, signedDataLength);
+    const contentHeader = header(0xa0, signedDataHeader.length + signedDataLength);
+    const contentInfoOid = oid(OID.signedData);
+    const contentInfoHeader = header(0x30, contentInfoOid.length + contentHeader.length + signedDataHeader.length + signedDataLength);
+    const prefix = concat(contentInfoHeader, contentInfoOid, contentHeader, signedDataHeader, version, digestAlgorithms, encapsulatedHeader, eContentType, explicitHeader, octetHeader);
+    return { prefix, suffix };
+  };
+  const attributesFor = (digest: Uint8Array): Uint8Array =>
+    setOf([attribute(OID.contentType, oid(input.contentType)), attribute(OID.signingTime, time(input.signingTime)), attribute(OID.messageDigest, octetString(digest)), ...input.attributes]);
+  // Estimate with the longest signature this key can make; lengths only change the prefix size
+  // when they cross a power of 256, which the check below catches.
+  const maxSignature = signer.signingKey.algorithm.name === 'ECDSA' ? 72 : ((signer.signingKey.algorithm as RsaHashedKeyAlgorithm).modulusLength + 7) >> 3;
+  const estimate = assemble(attributesFor(new Uint8Array(32)), new Uint8Array(maxSignature));
+  const out = new Uint8Array(estimate.prefix.length + content.length + estimate.suffix.length);
+  out.set(content, estimate.prefix.length);
+
+  const digest = new Uint8Array(await digestPromise);
+  const signedAttributes = attributesFor(digest);
+  const signature = await signWith(signer.signingKey, signedAttributes);
+  const { prefix, suffix } = assemble(signedAttributes, signature);
+  let der: Uint8Array;
+  if (prefix.length === estimate.prefix.length && suffix.length <= estimate.suffix.length) {
+    out.set(prefix, 0);
+    out.set(suffix, prefix.length + content.length);
+    der = out.subarray(0, prefix.length + content.length + suffix.length);
+  } else {
+    der = concat(prefix, content, suffix);
+  }
+  return { contentInfo: chunks(der), signature, signedAttributes };
 }
 
 function lengthOfHeader(der: Uint8Array): number {
