@@ -244,7 +244,7 @@ export class Hl7Message {
     const msh = this.segmentAt(0);
     for (const [field, what] of [[9, 'message type'], [10, 'message control id'], [12, 'version id']] as const) {
       if (msh.raw(field) === '') {
-        problems.push(new Hl7ParseError('ERR_HL7_MISSING_FIELD', `MSH-${field} (${what}) is required`, { ...this.#locate(msh, 0), field }));
+        problems.push(new Hl7ParseError('ERR_HL7_MISSING_FIELD', `MSH-${field} (${what}) is required`, msh.locate(field)));
       }
     }
     for (let i = 0; i < this.#starts.length; i++) problems.push(...this.segmentAt(i).check());

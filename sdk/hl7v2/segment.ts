@@ -234,6 +234,16 @@ export class Hl7Segment {
     this.#setFieldText(field, structure.map((x) => x.map((c) => c.join(d.subcomponent)).join(d.component)).join(d.repetition));
   }
 
+  /**
+   * Where an element of this segment sits in the input: message and segment index, segment name,
+   * field and byte offset. For callers that validate values and report problems the way the
+   * parser does (`PID-7: invalid date at byte 212`). The byte offset is absent once the segment
+   * has been edited or was added.
+   */
+  locate(field: number, repetition = 1, component = 1, subcomponent = 1): Hl7Location {
+    return { ...this.#host.locate(this, this.#leafOffset(field, repetition, component, subcomponent)), field };
+  }
+
   /** Character offset of a leaf within the segment text, for error locations. */
   #leafOffset(field: number, repetition: number, component: number, subcomponent: number): number {
     const fields = this.#split();
@@ -264,7 +274,17 @@ export class Hl7Segment {
     const problems: Hl7ParseError[] = [];
     const count = this.fieldCount;
     for (let f = this.#header ? 3 : 1; f <= count; f++) {
-      if (this.#fieldText(f).indexOf(this.#host.delimiters.escape) === -1) continue;
+      const text = this.#fieldText(f);
+      // VT and FS would break MLLP framing downstream; parse only looks for them at segment
+      // boundaries, so a full check looks inside values too.
+      const vt = text.indexOf('\x0b');
+      const fs = text.indexOf('\x1c');
+      if (vt !== -1 || fs !== -1) {
+        const at = vt === -1 ? fs : fs === -1 ? vt : Math.min(vt, fs);
+        const reason = `MLLP framing character 0x${text.charCodeAt(at).toString(16)} inside ${this.name}-${f}`;
+        problems.push(new Hl7ParseError('ERR_HL7_PARSE', reason, { ...this.#host.locate(this, this.#leafOffset(f, 1, 1, 1) + at), field: f }));
+      }
+      if (text.indexOf(this.#host.delimiters.escape) === -1) continue;
       const structure = this.#structure(f);
       for (let r = 0; r < structure.length; r++) {
         const rep = structure[r]!;

@@ -93,8 +93,8 @@ describe('valid fixtures', () => {
     expect(inspect.code).toBe(1);
     expect(inspect.stdout.trim().split('\n')).toHaveLength(7);
     expect(inspect.stderr.split('\n')).toEqual([
-      'third-party/nhapi-oml-o21-messages.hl7: message 5, segment 1 (MSH), field 10: MSH-10 (message control id) is required (byte 3101)',
-      'third-party/nhapi-oml-o21-messages.hl7: message 7, segment 1 (MSH), field 10: MSH-10 (message control id) is required (byte 4516)',
+      'third-party/nhapi-oml-o21-messages.hl7: message 5, segment 1 (MSH), field 10: MSH-10 (message control id) is required (byte 3139)',
+      'third-party/nhapi-oml-o21-messages.hl7: message 7, segment 1 (MSH), field 10: MSH-10 (message control id) is required (byte 4554)',
       '',
     ]);
   });

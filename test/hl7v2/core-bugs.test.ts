@@ -30,7 +30,7 @@ describe('core regressions', () => {
     expect(error.byteOffset).toBe(5);
   });
 
-  it.fails('bug: check() reports an empty MSH-10 at byte 0 (the segment start), not where MSH-10 starts', () => {
+  it('check() reports an empty MSH-10 where MSH-10 starts', () => {
     const text = 'MSH|^~\\&|APP|FAC|RECV|RFAC|20261121||ADT^A01||P|2.5.1\rPID|1\r';
     const [problem] = parseMessage(new TextEncoder().encode(text)).check();
     expect(problem?.code).toBe('ERR_HL7_MISSING_FIELD');

@@ -181,6 +181,13 @@ describe('parseMessage errors', () => {
     expect(problems[3]).toMatchObject({ segmentIndex: 2, field: 3 });
   });
 
+  it('check() reports MLLP framing characters inside a value, with their byte offset', () => {
+    const text = 'MSH|^~\\&|A||||||ADT^A01|1|P|2.5\rPID|1||12\x0b34\r';
+    const problems = parseMessage(text).check();
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ code: 'ERR_HL7_PARSE', segmentIndex: 2, segmentName: 'PID', field: 3, byteOffset: text.indexOf('\x0b') });
+  });
+
   it('enforces the size limit', () => {
     expect(catchError(() => parseMessage('MSH|^~\\&|' + 'x'.repeat(100), { maxBytes: 50 }))).toMatchObject({ code: 'ERR_HL7_TOO_LARGE' });
     expect(catchError(() => parseMessage(new Uint8Array(51), { maxBytes: 50 }))).toMatchObject({ code: 'ERR_HL7_TOO_LARGE' });
