@@ -7,12 +7,27 @@ import { parseMessage } from '@sealpost/sdk/hl7v2';
 import type { Hl7Library, ObservationRead, ReadResult, WalkResult } from '../workload.js';
 import { WalkCounter } from '../workload.js';
 import { packageVersion } from '../package-version.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** `0.1.0 (git abc1234)`, plus `+changes` when sdk/hl7v2 differs from that commit: figures name the code they measured. */
+function sealpostVersion(): string {
+  const version = packageVersion('@sealpost/sdk');
+  try {
+    const cwd = fileURLToPath(new URL('../../../', import.meta.url));
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', '--', 'sdk/hl7v2'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return `${version} (git ${commit}${changed ? '+changes' : ''})`;
+  } catch {
+    return version; // not a git checkout
+  }
+}
 
 /** Builds the adapter. */
 export function createSealpostLibrary(): Hl7Library {
   return {
     name: 'sealpost',
-    version: packageVersion('@sealpost/sdk'),
+    version: sealpostVersion(),
     decoding: 'native',
     read(text: string): ReadResult {
       const message = parseMessage(text);
