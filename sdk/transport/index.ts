@@ -1,0 +1,10 @@
+/**
+ * @sealpost/sdk/transport — the relay client (design.md §5, docs/protocol.md): login with the
+ * mailbox identity key, idempotent submit with retries and resumable chunked upload, inbox,
+ * resumable download, acknowledge. Isomorphic: fetch and WebCrypto only.
+ */
+export { RelayClient } from './relay-client.js';
+export type { RelayClientOptions, SubmitOptions, SubmitResult, InboxEntry, InboxPage, DownloadOptions, TransferProgress } from './relay-client.js';
+export { TransportError } from './errors.js';
+export type { TransportErrorKind, TransportErrorCode, Problem } from './errors.js';
+export type { RetryPolicy } from './internal/retry.js';
