@@ -5,8 +5,8 @@
  * - validation of a 1 MB document bundle (a PDF letter) and of a 1 MB collection of 1,200
  *   Observations, from JSON text: Sealpost `validateFhir` (HL7 schema per type + bundle, profile
  *   and identifier rules) against Ajv 8 alone on HL7's whole schema (`oneOf` over all resources,
- *   structure only) and @asymmetrik/fhir-json-schema-validator (Ajv 6 on the same schema), each
- *   including JSON.parse;
+ *   structure only), @asymmetrik/fhir-json-schema-validator (Ajv 6 on the same schema) and FHIR.js
+ *   (npm `fhir`, StructureDefinition-based), each including JSON.parse;
  * - conversion of a typical ORU^R01 (the HL7 AU pathology fixture, PDF included) to FHIR and back.
  *   No JavaScript peer converts HL7 v2 to FHIR, so these have no peer column.
  *
@@ -97,10 +97,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const asymmetrik = new JSONSchemaValidator();
   cold['@asymmetrik/fhir-json-schema-validator: construct (Ajv 6 compile)'] = performance.now() - t;
 
+  // Peer 3: FHIR.js (npm `fhir`), which validates against the R4 StructureDefinitions.
+  t = performance.now();
+  const { Fhir } = require('fhir') as { Fhir: new () => { validate(resource: unknown, options: object): { valid: boolean } } };
+  const fhirJs = new Fhir();
+  cold['fhir (FHIR.js): construct'] = performance.now() - t;
+
   const validators: Record<string, (text: string) => boolean> = {
     sealpost: (text) => validateFhir(text).valid,
     'ajv 8 alone (structure only)': (text) => ajvValidate(JSON.parse(text)) === true,
     '@asymmetrik (ajv 6)': (text) => asymmetrik.validate(JSON.parse(text)).length === 0,
+    'fhir (FHIR.js)': (text) => fhirJs.validate(JSON.parse(text), {}).valid,
   };
   const figures: Record<string, Record<string, number | null>> = {};
   for (const [name, text] of Object.entries(cases)) {
