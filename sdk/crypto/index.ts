@@ -7,6 +7,7 @@ export type { EnvelopeReason, EnvelopeErrorCode, ChainReason } from './errors.js
 export type { Identity } from './identity.js';
 export { identityFromPkcs8 } from './identity.js';
 export { generateIdentity } from './generate-identity.js';
+export { KeyUsage } from './internal/cert.js';
 export type { GenerateIdentityOptions, GeneratedIdentity, ImportedIdentity, IdentityAlgorithm } from './generate-identity.js';
 export { createDevCa } from './create-dev-ca.js';
 export type { CreateDevCaOptions } from './create-dev-ca.js';

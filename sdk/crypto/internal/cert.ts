@@ -14,7 +14,7 @@ import { derToP1363, p1363ToDer } from './ecdsa.js';
 
 export type KeyKind = 'ec' | 'rsa';
 
-/** keyUsage bits (RFC 5280 §4.2.1.3), as flags. */
+/** keyUsage bits (RFC 5280 §4.2.1.3) as flags, for `generateIdentity({ keyUsage })`. */
 export const KeyUsage = {
   digitalSignature: 1,
   nonRepudiation: 2,
