@@ -15,7 +15,8 @@ import { SealpostError } from '../errors.js';
  * - `expired`: the message's signed expiresAt has passed;
  * - `no-header`: a plain CMS message without the Sealpost header (open it with `interop: true`);
  * - `too-large`: the payload exceeds the 64 MiB per-envelope limit;
- * - `receipt`: a receipt that does not bind to the given message.
+ * - `receipt`: a receipt that does not bind to the given message;
+ * - `attachment`: an attachment payload that the message's signed header does not list.
  */
 export type EnvelopeReason =
   | 'malformed'
@@ -28,11 +29,12 @@ export type EnvelopeReason =
   | 'expired'
   | 'no-header'
   | 'too-large'
-  | 'receipt';
+  | 'receipt'
+  | 'attachment';
 
 /** Every code an {@link EnvelopeError} can carry, so `switch (error.code)` narrows. */
 export type EnvelopeErrorCode = `ERR_ENVELOPE_${Uppercase<EnvelopeReasonCodePart>}`;
-type EnvelopeReasonCodePart = 'malformed' | 'unsupported' | 'decrypt' | 'signature' | 'chain' | 'not_recipient' | 'replay' | 'expired' | 'no_header' | 'too_large' | 'receipt';
+type EnvelopeReasonCodePart = 'malformed' | 'unsupported' | 'decrypt' | 'signature' | 'chain' | 'not_recipient' | 'replay' | 'expired' | 'no_header' | 'too_large' | 'receipt' | 'attachment';
 
 /** An envelope or receipt failed a check; nothing from it may be used. */
 export class EnvelopeError extends SealpostError {

@@ -31,3 +31,5 @@ export { unlockIdentity } from './unlock-identity.js';
 export type { StoredIdentity } from './unlock-identity.js';
 export type { KeyStore } from './key-store.js';
 export { IndexedDbKeyStore } from './indexeddb-key-store.js';
+export { describeAttachment, verifyAttachment } from './attachments.js';
+export type { AttachmentEntry } from './attachments.js';

@@ -86,3 +86,21 @@ describe('seal and open', () => {
     });
   }
 });
+
+describe('attachments beyond one envelope', () => {
+  it('are bound to the main message by digest', async () => {
+    const { describeAttachment, verifyAttachment } = await import('@sealpost/sdk/crypto');
+    const pki = await makePki();
+    const big = new Uint8Array(3 * 1024 * 1024).fill(7);
+    const entry = await describeAttachment(big, { mediaType: 'application/pdf', name: 'scan.pdf' });
+    const main = await sealEnvelope(new TextEncoder().encode('see attached'), { sender: pki.jane.identity, recipients: [pki.bob.identity.certificate], now: AT, attachments: [entry] });
+    const part = await sealEnvelope(big, { sender: pki.jane.identity, recipients: [pki.bob.identity.certificate], now: AT, mediaType: 'application/pdf', threadId: main.header.messageId });
+    const seenStore = new MemorySeenStore({ now: () => AT });
+    const opened = await openEnvelope(main.envelope, { identity: pki.bob.identity, trust: pki.trust, at: AT, seenStore });
+    const attachment = await openEnvelope(part.envelope, { identity: pki.bob.identity, trust: pki.trust, at: AT, seenStore });
+    await expect(verifyAttachment(opened.header!, attachment.payload)).resolves.toMatchObject({ name: 'scan.pdf', size: big.length });
+    const swapped = new Uint8Array(big);
+    swapped[0] = 8;
+    await expect(verifyAttachment(opened.header!, swapped)).rejects.toMatchObject({ code: 'ERR_ENVELOPE_ATTACHMENT', reason: 'attachment' });
+  });
+});
