@@ -1,6 +1,6 @@
 import type { CodeableConcept, DiagnosticReport, Identifier } from '@medplum/fhirtypes';
 import { instant, randomUuid, toAttachment } from './internal/attachment.js';
-import type { Content } from './internal/attachment.js';
+import type { Content } from './content.js';
 import { SEALPOST_PROFILES } from './profiles.js';
 
 /** Options of {@link buildDiagnosticReport}. */

@@ -1,7 +1,7 @@
 import type { Binary, Bundle, CodeableConcept, Composition, DocumentReference, Identifier, Organization, Patient, Practitioner, PractitionerRole, Resource } from '@medplum/fhirtypes';
 import { BundleAssembler } from './internal/assemble.js';
 import { instant, narrative, randomUuid, toAttachment } from './internal/attachment.js';
-import type { Content } from './internal/attachment.js';
+import type { Content } from './content.js';
 import { bytesToBase64, utf8 } from './internal/base64.js';
 import { RECIPIENT_EXTENSION, SEALPOST_PROFILES } from './profiles.js';
 

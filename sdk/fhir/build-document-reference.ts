@@ -1,6 +1,6 @@
 import type { CodeableConcept, DocumentReference, Identifier, Reference } from '@medplum/fhirtypes';
 import { instant, randomUuid, toAttachment } from './internal/attachment.js';
-import type { Content } from './internal/attachment.js';
+import type { Content } from './content.js';
 import { REFERRAL_NOTE } from './build-document-bundle.js';
 import { RECIPIENT_EXTENSION, SEALPOST_PROFILES } from './profiles.js';
 

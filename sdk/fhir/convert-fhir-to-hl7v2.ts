@@ -21,7 +21,7 @@ import { createMessage } from '../hl7v2/index.js';
 import type { ComponentInput, FieldInput, Hl7Message } from '../hl7v2/index.js';
 import { base64ToBytes } from './internal/base64.js';
 import { ConversionReport } from './internal/conversion.js';
-import type { ConversionNote } from './internal/conversion.js';
+import type { ConversionNote } from './conversion-note.js';
 import {
   addressToXad,
   assignerToHd,

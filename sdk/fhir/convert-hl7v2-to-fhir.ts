@@ -22,7 +22,7 @@ import { BundleAssembler } from './internal/assemble.js';
 import { randomUuid } from './internal/attachment.js';
 import { bytesToBase64, utf8 } from './internal/base64.js';
 import { ConversionReport } from './internal/conversion.js';
-import type { ConversionNote } from './internal/conversion.js';
+import type { ConversionNote } from './conversion-note.js';
 import {
   cweToConcept,
   cxToIdentifier,
@@ -36,7 +36,7 @@ import {
 } from './internal/v2-datatypes.js';
 import { RECIPIENT_EXTENSION } from './profiles.js';
 
-export type { ConversionNote } from './internal/conversion.js';
+export type { ConversionNote } from './conversion-note.js';
 
 /** Options of {@link convertHl7v2ToFhir}. */
 export interface ConvertHl7v2ToFhirOptions {

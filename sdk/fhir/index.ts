@@ -22,7 +22,7 @@ export { buildDiagnosticReport } from './build-diagnostic-report.js';
 export type { BuildDiagnosticReportOptions } from './build-diagnostic-report.js';
 export { buildServiceRequest, PATIENT_REFERRAL } from './build-service-request.js';
 export type { BuildServiceRequestOptions } from './build-service-request.js';
-export type { Content } from './internal/attachment.js';
+export type { Content } from './content.js';
 export { convertHl7v2ToFhir } from './convert-hl7v2-to-fhir.js';
 export type { ConversionNote, ConvertHl7v2ToFhirOptions, ConvertHl7v2ToFhirResult } from './convert-hl7v2-to-fhir.js';
 export { convertFhirToHl7v2 } from './convert-fhir-to-hl7v2.js';

@@ -1,15 +1,6 @@
 import type { Attachment, Narrative } from '@medplum/fhirtypes';
+import type { Content } from '../content.js';
 import { bytesToBase64, utf8 } from './base64.js';
-
-/** A letter or file to carry: bytes (or text, sent as UTF-8) with its MIME type. */
-export interface Content {
-  /** MIME type, e.g. 'application/pdf', 'text/plain', 'text/html', 'application/rtf'. */
-  contentType: string;
-  /** The bytes; a string is encoded as UTF-8. */
-  data: Uint8Array | string;
-  /** A title for the attachment (file name or document title). */
-  title?: string;
-}
 
 /** Content → an inline FHIR Attachment (base64 data, size in bytes). */
 export function toAttachment(content: Content, creation?: string): Attachment {

@@ -1,11 +1,5 @@
 import type { Hl7Segment } from '../../hl7v2/index.js';
-
-/** One thing the target form could not carry: where it was in the source, and why. */
-export interface ConversionNote {
-  /** Source location: an HL7 v2 path (`PV1-2`, `OBX[3]-4`) or a FHIRPath-like one (`Patient.telecom[1]`). */
-  field: string;
-  reason: string;
-}
+import type { ConversionNote } from '../conversion-note.js';
 
 /** Collects notes without duplicates. */
 export class ConversionReport {
