@@ -6,9 +6,13 @@ import { idCommand } from './commands/id.js';
 import { sealCommand } from './commands/seal.js';
 import { openCommand } from './commands/open.js';
 import { receiptCommand } from './commands/receipt.js';
+import { relayCommand } from './commands/relay.js';
+import { sendCommand } from './commands/send.js';
+import { inboxCommand } from './commands/inbox.js';
+import { fetchCommand } from './commands/fetch.js';
 
 /** Command groups in the order `sealpost --help` lists them. Each issue's commands register here. */
-const groups: CommandGroup[] = [hl7Command, fhirCommand, convertCommand, idCommand, sealCommand, openCommand, receiptCommand];
+const groups: CommandGroup[] = [hl7Command, fhirCommand, convertCommand, idCommand, sealCommand, openCommand, receiptCommand, relayCommand, sendCommand, inboxCommand, fetchCommand];
 
 function help(): string {
   const lines = ['Usage: sealpost <command> [options]', '', 'Commands:'];
