@@ -183,6 +183,14 @@ class Context {
     }
   }
 
+  /** A section narrative summarises the letter; the message carries the letter itself. */
+  sectionText(composition: Composition): void {
+    composition.section?.forEach((section, i) => {
+      if (section.text) this.report.add(`Composition.section[${i}].text`, 'the section narrative is not carried (the letter is)');
+      if (section.title !== undefined) this.report.add(`Composition.section[${i}].title`, 'no place in the message');
+    });
+  }
+
   defaultProfile(): Hl7v2Profile {
     // A bundle converted from v2 names its event; otherwise go by what the bundle holds.
     const event = this.first<MessageHeader>('MessageHeader')?.eventCoding?.code;
@@ -259,7 +267,8 @@ class Context {
   /** XCN of a practitioner; `extraReported` false where a PRD of the same message carries every identifier. */
   xcn(practitioner: Practitioner | undefined, what: string, extraReported = true): FieldInput {
     if (!practitioner) return '';
-    this.use(practitioner, ['identifier', 'name', 'address', 'telecom'], what);
+    // XCN has no address or phone; when a PRD of the same message carries them, it used them first.
+    this.use(practitioner, ['identifier', 'name'], `the XCN of the ${what}`);
     const id = this.providerId(practitioner);
     const name = practitioner.name?.[0];
     const { type, assigner } = id ? providerIdToV2(id) : { type: '', assigner: '' };
@@ -304,7 +313,14 @@ class Context {
 
   msh(type: [string, string, string], sender: Organization | undefined, receiver: Organization | undefined): Hl7Message {
     const header = this.first<MessageHeader>('MessageHeader');
-    if (header) this.used.add(header);
+    if (header && !this.used.has(header)) {
+      this.use(header, ['eventCoding', 'source', 'destination', 'sender', 'focus'], 'MSH');
+      // Endpoints written by convertHl7v2ToFhir come back from MSH-3/5; others have no place in MSH.
+      const endpoints: Array<[string, string]> = [['MessageHeader.source.endpoint', header.source.endpoint]];
+      header.destination?.forEach((d, i) => endpoints.push([`MessageHeader.destination[${i}].endpoint`, d.endpoint]));
+      for (const [where, endpoint] of endpoints) if (!endpoint.startsWith('urn:sealpost:hl7v2:application:')) this.report.add(where, 'an endpoint URL has no place in MSH (only the application name)');
+      if ((header.destination?.length ?? 0) > 1) this.report.add('MessageHeader.destination[1]', 'MSH-5/6 name one receiver');
+    }
     const senderOrg = this.resolve<Organization>(header?.sender) ?? sender;
     const receiverOrg = this.resolve<Organization>(header?.destination?.[0]?.receiver) ?? receiver;
     const [app, facility] = this.party(senderOrg?.resourceType === 'Organization' ? senderOrg : sender, 'SEALPOST', this.options.sender, header?.source.name);
@@ -344,7 +360,10 @@ class Context {
   ref(level: 1 | 2): Hl7Message {
     const composition = this.first<Composition>('Composition');
     const request = this.first<ServiceRequest>('ServiceRequest');
-    if (composition) this.used.add(composition);
+    if (composition) {
+      this.use(composition, ['status', 'type', 'subject', 'date', 'author', 'custodian', 'extension', 'section'], 'REF^I12');
+      this.sectionText(composition);
+    }
     this.use(request, ['identifier', 'status', 'intent', 'priority', 'category', 'subject', 'requester', 'performer', 'authoredOn', 'supportingInfo', 'code'], 'RF1');
     // The letter and attachments, in order of preference.
     const documents: Array<{ reference?: DocumentReference; contents: Attachment[]; where: string; type?: DocumentReference['type'] }> = [];
@@ -368,7 +387,8 @@ class Context {
     }
     const letter = documents[0];
     if (!letter) throw convertError('REF^I12 needs a letter: a document section, or a DocumentReference');
-    for (const d of documents) this.use(d.reference, ['status', 'type', 'category', 'subject', 'date', 'author', 'custodian', 'content', 'identifier', 'extension', 'description'], 'REF^I12');
+    // An attachment's description names its OBX-3 when it has no type; the letter's has no place.
+    documents.forEach((d, i) => this.use(d.reference, ['status', 'type', 'category', 'subject', 'date', 'author', 'custodian', 'content', 'identifier', 'extension', ...(i > 0 ? ['description'] : [])], 'REF^I12'));
 
     const subject = composition?.subject ?? request?.subject ?? letter.reference?.subject;
     const patient = this.patient(subject);
@@ -470,7 +490,8 @@ class Context {
       document = found;
       contents = found.content.map((c) => c.attachment);
     } else if (composition) {
-      this.used.add(composition);
+      this.use(composition, ['status', 'type', 'subject', 'date', 'author', 'custodian', 'section'], 'MDM^T02');
+      this.sectionText(composition);
       const binary = (composition.section ?? []).flatMap((s) => s.entry ?? []).map((r) => this.resolve<Binary>(r)).find((b) => b?.resourceType === 'Binary');
       if (!binary) throw convertError('MDM^T02 needs a document: a DocumentReference or a Binary in the document');
       this.used.add(binary);

@@ -164,7 +164,12 @@ describe('FHIR → HL7 v2 from what Sealpost builds', () => {
       expect(message.getRaw('PRD[1]-7')).toBe('8003619900015717^NPI');
       expect(message.getRaw('OBR-16')).toBe('8003619900015717^Citizen^Jane^^^Dr^^^AUSHIC^L^^^NPI');
       expect(docs(message)).toEqual([['PDF', 'application/pdf', base64(pdf)]]);
-      expect(report).toEqual([]);
+      // The document's title and section narrative have no place in REF^I12: reported, not dropped.
+      expect(report).toEqual([
+        { field: 'Composition.title', reason: 'no place in REF^I12' },
+        { field: 'Composition.section[0].text', reason: 'the section narrative is not carried (the letter is)' },
+        { field: 'Composition.section[0].title', reason: 'no place in the message' },
+      ]);
       const again = convertHl7v2ToFhir(message.toString()).bundle;
       expect(issues(again)).toEqual([]);
       const referrer = resources<Practitioner>(again, 'Practitioner').find((p) => p.name?.[0]?.family === 'Citizen')!;
