@@ -1,7 +1,6 @@
 /** Shared helpers of the crypto commands (id, seal, open, receipt): secrets, identities, trust. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { SealpostError } from '@sealpost/sdk';
 import { ChainError, EnvelopeError, fromPem, TrustStore, unlockIdentity } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
@@ -14,12 +13,35 @@ export async function secret(io: CliIo, what: string, file: string | undefined, 
   const fromEnv = io.env[envName];
   if (fromEnv !== undefined) return fromEnv;
   if (!process.stdin.isTTY) throw new SealpostError('ERR_CLI_NO_SECRET', `no ${what}: pass --${what.replace(/ /g, '-')}-file or set ${envName}`);
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  try {
-    return await rl.question(`${what}: `);
-  } finally {
-    rl.close();
-  }
+  return promptHidden(`${what}: `);
+}
+
+/** Reads a line from the terminal without echoing it. */
+function promptHidden(prompt: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const done = (error?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolvePromise(value);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') return done();
+        if (char === '\u0003') return done(new SealpostError('ERR_CLI_NO_SECRET', 'interrupted'));
+        if (char === '\u007f' || char === '\b') value = value.slice(0, -1);
+        else value += char;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
 
 export async function loadIdentity(io: CliIo, dir: string, passphraseFile: string | undefined): Promise<Identity> {
