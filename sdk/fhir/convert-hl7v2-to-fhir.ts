@@ -82,6 +82,7 @@ export function convertHl7v2ToFhir(input: Hl7Message | string | Uint8Array, opti
   const code = message.segmentAt(0).value(9, 1, 1);
   // v2.1-2.2 messages name the event in EVN-1 only.
   const event = message.segmentAt(0).value(9, 1, 2) || message.segment('EVN')?.value(1) || code;
+  if (!['ORU', 'MDM', 'REF', 'ADT'].includes(code)) throw convertError(`${code}^${event}: message type not supported (ORU, MDM, REF and ADT are)`);
   const pid = message.segment('PID');
   if (!pid) throw convertError(`${code}^${event}: no PID segment, nothing to convert a patient from`);
   const patient = context.patient(pid);
@@ -256,6 +257,10 @@ class Context {
     if (deceased !== undefined) patient.deceasedDateTime = deceased;
     else if (pid.value(30) === 'Y') patient.deceasedBoolean = true;
     this.report.unmappedFields(pid, 'PID', [1, 3, 5, 7, 8, 11, 13, 14, 29, 30]);
+    // CX: id, assigner, type; XPN: family, given, middle, suffix, prefix, type; XAD: 1-7.
+    this.report.unmappedComponents(pid, 'PID', 3, [1, 4, 5]);
+    this.report.unmappedComponents(pid, 'PID', 5, [1, 2, 3, 4, 5, 7]);
+    this.report.unmappedComponents(pid, 'PID', 11, [1, 2, 3, 4, 5, 6, 7]);
     this.a.add(patient);
     return patient;
   }
@@ -300,6 +305,8 @@ class Context {
     }
     if (identifiers.length) practitioner.identifier = identifiers;
     this.report.unmappedFields(prd, label, [1, 2, 3, 5, 7]);
+    this.report.unmappedComponents(prd, label, 2, [1, 2, 3, 4, 5]);
+    this.report.unmappedComponents(prd, label, 3, [1, 2, 3, 4, 5, 6, 7]);
     return practitioner;
   }
 

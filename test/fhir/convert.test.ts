@@ -69,6 +69,15 @@ describe('HL7 v2 → FHIR', () => {
     expect(text).toBe('Dear Dr Chen,\nThank you for seeing Jane Citizen (DOB 15/03/1980) for palpitations & dizziness.\nRegards, Dr Marcus Welby');
   });
 
+  it('reports components of mapped fields that FHIR has no place for', () => {
+    const { report } = convertHl7v2ToFhir('MSH|^~\\&|A|B|C|D|20260101||ADT^A04|1|P|2.5\rPID|1||123^4^M10^HOSP^MR||DOE^JOHN^^^^PHD^L||19480203|M');
+    expect(report).toEqual(expect.arrayContaining([
+      { field: 'PID-3.2', reason: 'component has no place in the FHIR element' },
+      { field: 'PID-3.3', reason: 'component has no place in the FHIR element' },
+      { field: 'PID-5.6', reason: 'component has no place in the FHIR element' },
+    ]));
+  });
+
   it('ADT → Patient with identifiers, name, birth date, sex and address', () => {
     const { bundle, report } = convertHl7v2ToFhir(bytes('third-party/medplum-adt-a04-lf.hl7'));
     const [p] = resources<Patient>(bundle, 'Patient');
@@ -80,7 +89,9 @@ describe('HL7 v2 → FHIR', () => {
   });
 
   it('refuses message types it cannot convert, with ERR_FHIR_CONVERT', () => {
-    expect(() => convertHl7v2ToFhir('MSH|^~\\&|A|B|C|D|20260101||QBP^Q11|1|P|2.5\rPID|1||X')).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT' }));
+    expect(() => convertHl7v2ToFhir('MSH|^~\\&|A|B|C|D|20260101||QBP^Q11|1|P|2.5\rPID|1||X')).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT', message: expect.stringContaining('not supported') }));
+    expect(() => convertHl7v2ToFhir(bytes('third-party/medplum-ack.hl7'))).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT', message: expect.stringContaining('not supported') }));
+    expect(() => convertHl7v2ToFhir('MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.5\rEVN|A01')).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT', message: expect.stringContaining('no PID') }));
     expect(() => convertHl7v2ToFhir('MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.5\rOBR|1')).toThrow(expect.objectContaining({ code: 'ERR_FHIR_CONVERT' }));
   });
 });

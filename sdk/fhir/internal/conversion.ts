@@ -24,4 +24,16 @@ export class ConversionReport {
       if (segment.raw(f) !== '') this.add(`${label}-${f}`, reason);
     }
   }
+
+  /**
+   * Notes valued components of field `field` (every repetition) that are not in `mapped`, e.g. an
+   * XPN degree (`PID-5.6`). Used for the data types whose components map one by one.
+   */
+  unmappedComponents(segment: Hl7Segment, label: string, field: number, mapped: readonly number[]): void {
+    for (let r = 1; r <= segment.repetitionCount(field); r++) {
+      for (let c = 1; c <= segment.componentCount(field, r); c++) {
+        if (!mapped.includes(c) && segment.raw(field, r, c) !== '') this.add(`${label}-${field}.${c}`, 'component has no place in the FHIR element');
+      }
+    }
+  }
 }
