@@ -27,8 +27,9 @@ function request<T>(req: IDBRequest<T>): Promise<T> {
  * CryptoKey objects by structured clone without exposing the key material); the encrypted PKCS#8
  * is kept next to them as the passphrase-wrapped backup.
  *
- * Tested in headless Chromium (test/crypto/suite.browser.test.ts); not yet in an MV3 service
- * worker or Firefox. Throws NotSupportedError where `indexedDB` is missing.
+ * Tested in headless Chromium, in a page and in an MV3 service worker
+ * (test/crypto/suite.browser.test.ts); not yet in Firefox. Throws NotSupportedError where
+ * `indexedDB` is missing.
  */
 export class IndexedDbKeyStore implements KeyStore {
   readonly #dbName: string;
