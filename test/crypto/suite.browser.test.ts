@@ -8,6 +8,7 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { browserOnlySuite, envelopeSuite } from './shared/envelope-suite.js';
+import { wycheproofSuite } from './shared/wycheproof-suite.js';
 
 /**
  * Runs test/crypto/shared/envelope-suite.ts in headless Chromium (Debian's /usr/bin/chromium,
@@ -29,7 +30,7 @@ async function bundleSuite(): Promise<string> {
 }
 
 function expectAllPassed(results: Results): void {
-  expect(results.map((r) => r.name)).toEqual([...envelopeSuite, ...browserOnlySuite].map((t) => t.name));
+  expect(results.map((r) => r.name)).toEqual([...envelopeSuite, ...browserOnlySuite, ...wycheproofSuite].map((t) => t.name));
   for (const result of results) expect(result, result.name).toEqual({ name: result.name, ok: true });
 }
 
@@ -42,7 +43,7 @@ describe('shared envelope suite in Chromium (sdk/dist build)', () => {
   });
   afterAll(() => browser?.close());
 
-  it('passes every case of the suite', async () => {
+  it('passes every case of the suite (and the Wycheproof vectors) in a page', async () => {
     const script = await bundleSuite();
     // The browser bundle must not pull in anything from Node.
     expect(script).not.toMatch(/from ['"]node:/);
@@ -63,7 +64,7 @@ describe('shared envelope suite in Chromium (sdk/dist build)', () => {
     expect(agent).toContain('Chrome/');
   }, 120_000);
 
-  it('passes every case of the suite in an MV3 extension service worker', async () => {
+  it('passes every case of the suite (and the Wycheproof vectors) in an MV3 extension service worker', async () => {
     const script = await bundleSuite();
     const extension = await mkdtemp(join(tmpdir(), 'sealpost-mv3-'));
     const profile = await mkdtemp(join(tmpdir(), 'sealpost-profile-'));
