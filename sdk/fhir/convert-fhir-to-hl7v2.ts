@@ -20,7 +20,7 @@ import { SealpostError } from '../errors.js';
 import { createMessage } from '../hl7v2/index.js';
 import type { ComponentInput, FieldInput, Hl7Message } from '../hl7v2/index.js';
 import { base64ToBytes } from './internal/base64.js';
-import { ConversionReport } from './internal/conversion.js';
+import { APPLICATION_URN, ConversionReport } from './internal/conversion.js';
 import type { ConversionNote } from './conversion-note.js';
 import {
   addressToXad,
@@ -220,7 +220,7 @@ class Context {
     const home = patient.telecom?.find((t) => t.use !== 'work');
     const work = patient.telecom?.find((t) => t.use === 'work');
     for (const [i, t] of (patient.telecom ?? []).entries()) if (t !== home && t !== work) this.report.add(`Patient.telecom[${i}]`, 'PID-13/14 carry one home and one work number');
-    return [
+    return trimFields([
       '1',
       '',
       { repeat: identifiers.map((i) => identifierToCx(i)) },
@@ -235,7 +235,7 @@ class Context {
       '',
       telecomToXtn(home, 'PRN'),
       telecomToXtn(work, 'WPN'),
-    ];
+    ]);
   }
 
   /** A Practitioner behind a reference (through a PractitionerRole when needed). */
@@ -301,14 +301,14 @@ class Context {
     ];
   }
 
-  party(organization: Organization | undefined, fallbackApp: string, override: Hl7v2Party | undefined, name: string | undefined): [ComponentInput[], ComponentInput[]] {
+  party(organization: Organization | undefined, fallbackApp: string, override: Hl7v2Party | undefined, name: string | undefined, endpoint: string | undefined): [ComponentInput[], ComponentInput[]] {
     if (organization) this.use(organization, ['identifier', 'name', 'address', 'telecom'], 'MSH');
     const hpio = organization?.identifier?.find((i) => i.system === IDENTIFIER_SYSTEMS.hpiO) ?? organization?.identifier?.[0];
     const facilityIdType = override?.facilityIdType ?? (hpio?.system === IDENTIFIER_SYSTEMS.hpiO ? 'AUSHIC' : systemToV2(hpio?.system));
     const facilityId = override?.facilityId ?? hpio?.value ?? '';
     const facility = override?.facility ?? organization?.name ?? '';
-    const application = override?.application ?? name ?? fallbackApp;
-    return [[application], facilityId ? [facility, facilityId, facilityIdType] : [facility]];
+    const application: ComponentInput[] = override?.application !== undefined ? [override.application] : (fromUrn(endpoint) ?? [name ?? fallbackApp]);
+    return [application, facilityId ? [facility, facilityId, facilityIdType] : [facility]];
   }
 
   msh(type: [string, string, string], sender: Organization | undefined, receiver: Organization | undefined): Hl7Message {
@@ -318,13 +318,13 @@ class Context {
       // Endpoints written by convertHl7v2ToFhir come back from MSH-3/5; others have no place in MSH.
       const endpoints: Array<[string, string]> = [['MessageHeader.source.endpoint', header.source.endpoint]];
       header.destination?.forEach((d, i) => endpoints.push([`MessageHeader.destination[${i}].endpoint`, d.endpoint]));
-      for (const [where, endpoint] of endpoints) if (!endpoint.startsWith('urn:sealpost:hl7v2:application:')) this.report.add(where, 'an endpoint URL has no place in MSH (only the application name)');
+      for (const [where, endpoint] of endpoints) if (!endpoint.startsWith(APPLICATION_URN)) this.report.add(where, 'an endpoint URL has no place in MSH (only the application name)');
       if ((header.destination?.length ?? 0) > 1) this.report.add('MessageHeader.destination[1]', 'MSH-5/6 name one receiver');
     }
     const senderOrg = this.resolve<Organization>(header?.sender) ?? sender;
     const receiverOrg = this.resolve<Organization>(header?.destination?.[0]?.receiver) ?? receiver;
-    const [app, facility] = this.party(senderOrg?.resourceType === 'Organization' ? senderOrg : sender, 'SEALPOST', this.options.sender, header?.source.name);
-    const [rapp, rfacility] = this.party(receiverOrg?.resourceType === 'Organization' ? receiverOrg : receiver, 'UNKNOWN', this.options.receiver, header?.destination?.[0]?.name);
+    const [app, facility] = this.party(senderOrg?.resourceType === 'Organization' ? senderOrg : sender, 'SEALPOST', this.options.sender, header?.source.name, header?.source.endpoint);
+    const [rapp, rfacility] = this.party(receiverOrg?.resourceType === 'Organization' ? receiverOrg : receiver, 'UNKNOWN', this.options.receiver, header?.destination?.[0]?.name, header?.destination?.[0]?.endpoint);
     const timestamp = this.bundle?.timestamp ?? (this.options.now ?? (() => new Date()))().toISOString();
     const controlId = this.options.controlId ?? (this.bundle?.identifier?.system === 'urn:sealpost:hl7v2:msh-10' ? this.bundle.identifier.value : undefined) ?? randomControlId();
     return createMessage({
@@ -593,6 +593,23 @@ class Context {
       message.addSegment('OBX', [String(++set), 'ED', DISPLAY[type] ? [code, `Display format in ${code}`, 'AUSPDI'] : ['ATT', form.title ?? 'Attachment', 'L'], '', ed(type, bytes), '', '', '', '', '', status]);
     }
     return message;
+  }
+}
+
+/** Drops trailing empty fields, so a segment does not end in `|`. */
+function trimFields(fields: FieldInput[]): FieldInput[] {
+  let end = fields.length;
+  while (end > 1 && fields[end - 1] === '') end--;
+  return fields.slice(0, end);
+}
+
+/** The HD components of an application endpoint written by convertHl7v2ToFhir. */
+function fromUrn(endpoint: string | undefined): string[] | undefined {
+  if (!endpoint?.startsWith(APPLICATION_URN)) return undefined;
+  try {
+    return endpoint.slice(APPLICATION_URN.length).split(':').map((part) => decodeURIComponent(part));
+  } catch {
+    return undefined;
   }
 }
 

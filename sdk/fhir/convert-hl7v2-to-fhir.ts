@@ -21,7 +21,7 @@ import { PATIENT_REFERRAL } from './build-service-request.js';
 import { BundleAssembler } from './internal/assemble.js';
 import { randomUuid } from './internal/attachment.js';
 import { bytesToBase64, utf8 } from './internal/base64.js';
-import { ConversionReport } from './internal/conversion.js';
+import { APPLICATION_URN, ConversionReport } from './internal/conversion.js';
 import type { ConversionNote } from './conversion-note.js';
 import {
   cweToConcept,
@@ -52,6 +52,7 @@ export interface ConvertHl7v2ToFhirResult {
 }
 
 const V2_EVENTS = 'http://terminology.hl7.org/CodeSystem/v2-0003';
+
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 /** HL7 AU display-segment identifiers (OBX-3.3 = AUSPDI): renderings of the whole report or letter. */
 const DISPLAY_SYSTEM = 'AUSPDI';
@@ -180,9 +181,12 @@ class Context {
   }
 
   bundle(event: string, focus: Resource[]): Bundle {
+    // The whole HD (namespace^universal id^type) goes into the endpoint URN, so MSH-3/MSH-5 come
+    // back exactly; MessageHeader has no other place for the universal id.
     const endpoint = (field: number): string => {
-      const app = this.msh.value(field, 1, 1);
-      return `urn:sealpost:hl7v2:application:${encodeURIComponent(app === '' ? 'unknown' : app)}`;
+      const hd = [1, 2, 3].map((c) => this.msh.value(field, 1, c));
+      while (hd.length > 1 && hd.at(-1) === '') hd.pop();
+      return `${APPLICATION_URN}${hd.map((part) => encodeURIComponent(part)).join(':')}`;
     };
     const header: MessageHeader = {
       resourceType: 'MessageHeader',
@@ -200,9 +204,6 @@ class Context {
     if (sender) header.sender = this.a.ref(sender);
     const receiver = this.receiver();
     if (receiver) header.destination![0]!.receiver = this.a.ref(receiver);
-    for (const [field, what] of [[3, 'sending application'], [5, 'receiving application']] as const) {
-      if (this.msh.value(field, 1, 2) !== '') this.report.add(`MSH-${field}.2`, `universal id of the ${what} has no place in MessageHeader (only its name is kept)`);
-    }
     const bundle: Bundle = { resourceType: 'Bundle', id: this.id(), type: 'message' };
     const controlId = this.msh.value(10);
     if (controlId !== '') bundle.identifier = { system: 'urn:sealpost:hl7v2:msh-10', value: controlId };

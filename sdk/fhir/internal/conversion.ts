@@ -1,6 +1,9 @@
 import type { Hl7Segment } from '../../hl7v2/index.js';
 import type { ConversionNote } from '../conversion-note.js';
 
+/** MessageHeader endpoints of converted messages: this prefix + the MSH-3/MSH-5 HD components, URI-encoded, joined by ':'. */
+export const APPLICATION_URN = 'urn:sealpost:hl7v2:application:';
+
 /** Collects notes without duplicates. */
 export class ConversionReport {
   readonly notes: ConversionNote[] = [];

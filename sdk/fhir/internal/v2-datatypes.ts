@@ -168,7 +168,11 @@ export function xtnToTelecom(segment: Hl7Segment, f: number, r: number, use: Con
 export function telecomToXtn(telecom: ContactPoint | undefined, use: string): FieldInput {
   if (!telecom?.value) return '';
   if (telecom.system === 'email') return ['', 'NET', 'Internet', telecom.value];
-  return [telecom.value, use, telecom.system === 'fax' ? 'FX' : 'PH'];
+  const equipment = telecom.system === 'fax' ? 'FX' : 'PH';
+  // `+61 2 95551234` is how xtnToTelecom renders XTN-5/6/7: write it back in that structured form.
+  const parts = /^\+(\d{1,3}) (\d{1,5}) (\d{3,})$/.exec(telecom.value);
+  if (parts) return ['', use, equipment, '', parts[1]!, parts[2]!, parts[3]!];
+  return [telecom.value, use, equipment];
 }
 
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
