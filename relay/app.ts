@@ -2,6 +2,8 @@
  * Builds the relay's fastify app from an explicit config, without listening (tests use inject();
  * server.ts listens). Plugins are registered here, in order, and nowhere else.
  */
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
@@ -48,6 +50,30 @@ export async function buildApp(input: RelayConfig): Promise<FastifyInstance> {
       if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return socketProblem(socket, 'ERR_RELAY_TIMEOUT', 'request not received in time');
       return socketProblem(socket, 'ERR_RELAY_BAD_REQUEST', 'malformed HTTP request');
     },
+  });
+  // While closing, every answer (in-flight submissions finishing) asks the client to hang up, so
+  // keep-alive connections do not hold the shutdown open.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+  // A client that goes silent mid-request (connectionTimeout without a byte) gets a 408 problem if
+  // its answer has not started yet; idle keep-alive sockets and half-sent answers are just closed.
+  const inFlight = new WeakMap<Socket, ServerResponse>();
+  app.addHook('onRequest', async (request, reply) => {
+    inFlight.set(request.raw.socket, reply.raw);
+  });
+  app.addHook('onResponse', async (request) => {
+    inFlight.delete(request.raw.socket);
+  });
+  app.server.on('timeout', (socket: Socket) => {
+    const response = inFlight.get(socket);
+    if (response && !response.headersSent) socketProblem(socket, 'ERR_RELAY_TIMEOUT', 'the client stopped sending; request not received in time');
+    else socket.destroy();
   });
   const metrics = new Metrics();
   app.addHook('onResponse', async (request, reply) => {

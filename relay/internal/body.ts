@@ -52,7 +52,7 @@ export async function readBody(stream: Readable, options: { store: RelayStore; c
   for await (const piece of stream as AsyncIterable<Buffer>) {
     size += piece.length;
     if (size > options.maxBytes) {
-      stream.destroy();
+      // Stop reading; the error handler answers 413 with Connection: close so the rest is never read.
       throw new RelayError('ERR_RELAY_TOO_LARGE', `body over the limit of ${options.maxBytes} bytes`);
     }
     hash.update(piece);

@@ -72,6 +72,8 @@ function fromFastify(error: FastifyError): RelayError | undefined {
 }
 
 function send(reply: FastifyReply, body: Record<string, unknown>): FastifyReply {
+  // After a 413 the rest of the body is unread: close the connection instead of draining it.
+  if (body.status === 413) reply.header('connection', 'close');
   return reply
     .code(body.status as number)
     .type('application/problem+json')

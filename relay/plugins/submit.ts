@@ -225,7 +225,6 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
       for await (const piece of stream as AsyncIterable<Buffer>) {
         size += piece.length;
         if (size > expectedSize) {
-          stream.destroy();
           throw new RelayError('ERR_RELAY_TOO_LARGE', `chunk ${index} over its size of ${expectedSize} bytes`);
         }
         hash.update(piece);

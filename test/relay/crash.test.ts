@@ -9,16 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemorySeenStore, openEnvelope, sealEnvelope, TrustStore } from '@sealpost/sdk/crypto';
+import { createDevCa, generateIdentity, MemorySeenStore, openEnvelope, sealEnvelope, TrustStore } from '@sealpost/sdk/crypto';
 import { RelayClient } from '@sealpost/sdk/transport';
 import { openStore } from '../../relay/storage/open-store.js';
 import { spawnRelay } from './child-process.js';
 import type { RelayProcess } from './child-process.js';
-import { digestOf, makeMailbox, randomEnvelope } from './helpers.js';
+import { digestOf, randomEnvelope } from './helpers.js';
 import type { TestMailbox } from './helpers.js';
 import { postgresUnavailable, startPostgres } from './postgres-server.js';
 import type { PostgresServer } from './postgres-server.js';
-import { createDevCa, generateIdentity } from '@sealpost/sdk/crypto';
 
 interface Letter {
   id: string;
