@@ -23,6 +23,38 @@ export interface SegmentHost {
   locate(segment: Hl7Segment, charOffset: number): Hl7Location;
 }
 
+/**
+ * Component `wantC` (0: the whole repetition) and subcomponent `wantS` (0: the whole component) of
+ * the first repetition of a field, found in one pass over char codes; `''` when absent.
+ */
+function firstRepetitionElement(text: string, d: Delimiters, wantC: number, wantS: number): string {
+  const rc = d.repetition.charCodeAt(0);
+  const cc = d.component.charCodeAt(0);
+  const sc = d.subcomponent.charCodeAt(0);
+  let c = 1;
+  let sub = 1;
+  let start = 0;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === rc) break;
+    if (ch === cc && wantC !== 0) {
+      if (c === wantC) break;
+      c++;
+      sub = 1;
+      if (c === wantC) start = i + 1;
+    } else if (ch === sc && wantS !== 0 && c === wantC) {
+      if (sub === wantS) break;
+      sub++;
+      if (sub === wantS) start = i + 1;
+    }
+  }
+  if (wantC !== 0 && c !== wantC) return '';
+  if (wantS !== 0 && sub !== wantS) return '';
+  if (wantC === 0 && i === text.length) return text;
+  return text.slice(wantC === 0 ? 0 : start, i);
+}
+
 /** Segments whose field 1 is the field separator and field 2 the encoding characters. */
 const HEADER_SEGMENTS = new Set(['MSH', 'FHS', 'BHS']);
 
@@ -113,20 +145,25 @@ export class Hl7Segment {
     if (repetition === undefined || text === '') return text;
     if (this.#header && field <= 2) return repetition === 1 && (component ?? 1) === 1 && (subcomponent ?? 1) === 1 ? text : '';
     const d = this.#host.delimiters;
-    // The common read (first repetition, component and subcomponent of a simple field) avoids
-    // building the field's structure.
-    if (repetition === 1 && (component ?? 1) === 1 && (subcomponent ?? 1) === 1 && this.#parsed?.[field] === undefined) {
-      let end = text.indexOf(d.repetition);
-      if (end === -1) end = text.length;
-      if (component !== undefined) {
-        const c = text.indexOf(d.component);
-        if (c !== -1 && c < end) end = c;
-        if (subcomponent !== undefined) {
-          const s = text.indexOf(d.subcomponent);
-          if (s !== -1 && s < end) end = s;
+    if (repetition === 1 && this.#parsed?.[field] === undefined) {
+      // Reads of the first repetition avoid building the field's structure: short fields are
+      // walked once by char code to the wanted component/subcomponent (suggested and checked
+      // against the structured path on 20,000 random fields by the bench work); long ones (an
+      // embedded document) use native indexOf for the first component.
+      if (text.length <= 512) return firstRepetitionElement(text, d, component ?? 0, subcomponent ?? 0);
+      if ((component ?? 1) === 1 && (subcomponent ?? 1) === 1) {
+        let end = text.indexOf(d.repetition);
+        if (end === -1) end = text.length;
+        if (component !== undefined) {
+          const c = text.indexOf(d.component);
+          if (c !== -1 && c < end) end = c;
+          if (subcomponent !== undefined) {
+            const s = text.indexOf(d.subcomponent);
+            if (s !== -1 && s < end) end = s;
+          }
         }
+        return end === text.length ? text : text.slice(0, end);
       }
-      return end === text.length ? text : text.slice(0, end);
     }
     const rep = this.#structure(field)[repetition - 1];
     if (rep === undefined) return '';
