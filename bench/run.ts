@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 const BENCHES: Record<string, () => Promise<{ main(argv: readonly string[]): Promise<number> }>> = {
   hl7: () => import('./hl7/main.js'),
   envelope: () => import('./envelope/main.js'),
+  relay: () => import('./relay/main.js'),
   fhir: () => import('./fhir/main.js'),
 };
 

@@ -1,0 +1,218 @@
+/**
+ * `npm run bench -- relay [--json] [--stores sqlite,postgres] [--short]`: durable submissions per
+ * second and latency of the relay, on SQLite and PostgreSQL, with 4 KB and 1 MB envelopes, beside
+ * the floor — the same database's raw single-row durable insert rate with the same durability
+ * settings (SQLite WAL + synchronous=FULL; PostgreSQL synchronous_commit=on), measured in the same
+ * run on the same disk.
+ *
+ * The relay runs in its own process; autocannon (bench/relay/load.ts) runs in another. Every load
+ * run is bounded by a request count and a duration and talks only to 127.0.0.1. Offered loads for
+ * 4 KB: unthrottled (max), 100, 500 and 1000 per second; for 1 MB: unthrottled and 50 per second
+ * (500 MB/s of 1 MB envelopes is beyond these disks, so p50/p99 "at 500" is not measured for 1 MB).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { createDevCa, generateIdentity } from '@sealpost/sdk/crypto';
+import type { Identity } from '@sealpost/sdk/crypto';
+import { RelayClient } from '@sealpost/sdk/transport';
+import { openStore } from '../../relay/storage/open-store.js';
+// The throwaway PostgreSQL cluster of the relay tests (initdb + pg_ctl as the postgres user).
+import { postgresUnavailable, startPostgres } from '../../test/relay/postgres-server.js';
+import type { PostgresServer } from '../../test/relay/postgres-server.js';
+
+const KB4 = 4096;
+const MB1 = 1024 * 1024;
+
+interface LoadResult {
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  durationSec: number;
+  perSec: number;
+  p50: number;
+  p99: number;
+}
+
+interface CaseResult {
+  maxPerSec: number;
+  p50msAt500: number | null;
+  p99msAt500: number | null;
+  floorPerSec: number;
+  ratioToFloor: number;
+  loads: Record<string, LoadResult>;
+}
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+const round = (n: number, digits = 1): number => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function runLoad(job: Record<string, unknown>): LoadResult {
+  const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', here('./load.ts'), JSON.stringify(job)], { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * MB1 });
+  if (child.status !== 0) throw new Error(`load generator failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as LoadResult;
+}
+
+function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', here('./relay-process.ts')], { env: { ...process.env, SEALPOST_DB: db }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('relay did not start within 60 s'));
+    }, 60_000);
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /LISTENING (\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({
+          url: match[1]!,
+          stop: async () => {
+            child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+  });
+}
+
+/** SQLite floor: one row per transaction, WAL + synchronous=FULL, on the same disk as the relay's database. */
+function sqliteFloor(dir: string, bytes: number, seconds: number, maxRows: number): number {
+  const db = new Database(join(dir, `floor-${bytes}.db`));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB NOT NULL)');
+  const insert = db.prepare('INSERT INTO t (data) VALUES (?)');
+  const data = Buffer.alloc(bytes, 7);
+  const start = performance.now();
+  let rows = 0;
+  while (rows < maxRows && performance.now() - start < seconds * 1000) {
+    insert.run(data);
+    rows++;
+  }
+  const rate = rows / ((performance.now() - start) / 1000);
+  db.close();
+  return rate;
+}
+
+/** PostgreSQL floor: one connection, one INSERT per transaction (autocommit), synchronous_commit on. */
+async function postgresFloor(url: string, bytes: number, seconds: number, maxRows: number): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS floor_t (id BIGSERIAL PRIMARY KEY, data BYTEA NOT NULL)');
+    await client.query('ALTER TABLE floor_t ALTER COLUMN data SET STORAGE EXTERNAL');
+    const data = Buffer.alloc(bytes, 7);
+    const start = performance.now();
+    let rows = 0;
+    while (rows < maxRows && performance.now() - start < seconds * 1000) {
+      await client.query('INSERT INTO floor_t (data) VALUES ($1)', [data]);
+      rows++;
+    }
+    return rows / ((performance.now() - start) / 1000);
+  } finally {
+    await client.end();
+  }
+}
+
+async function runCase(db: string, size: number, alice: { address: string; identity: Identity }, short: boolean, floor: () => Promise<number> | number, log: (s: string) => void): Promise<CaseResult> {
+  const floorPerSec = await floor();
+  log(`  floor: ${round(floorPerSec)} durable single-row inserts/s`);
+  const relay = await startRelay(db);
+  try {
+    const token = await new RelayClient({ relayUrl: relay.url, address: alice.address, identity: alice.identity }).login();
+    const base = { url: relay.url, token, to: 'bob@bench.example', bodyBytes: size };
+    const loads: Record<string, LoadResult> = {};
+    const scale = short ? 0.5 : 1;
+    if (size === KB4) {
+      // Warm-up (JIT, page cache, connection pools), not reported.
+      runLoad({ ...base, connections: 16, durationSec: 1, amount: 2000 });
+      loads.max = runLoad({ ...base, connections: 64, durationSec: Math.max(2, 5 * scale), amount: 40_000 });
+      for (const rate of [100, 500, 1000]) loads[`at${rate}`] = runLoad({ ...base, connections: 64, durationSec: Math.max(2, 4 * scale), amount: rate * 4, rate });
+    } else {
+      runLoad({ ...base, connections: 4, durationSec: 1, amount: 50 });
+      loads.max = runLoad({ ...base, connections: 8, durationSec: Math.max(2, 4 * scale), amount: 1500 });
+      loads.at50 = runLoad({ ...base, connections: 16, durationSec: Math.max(2, 3 * scale), amount: 150, rate: 50 });
+    }
+    for (const [name, r] of Object.entries(loads)) {
+      log(`  ${name.padEnd(6)} ${String(round(r.perSec)).padStart(8)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)`);
+      if (r.non2xx > 0 || r.errors > 0) log(`  WARNING: ${name} had failures`);
+    }
+    const maxPerSec = loads.max!.perSec;
+    return {
+      maxPerSec: round(maxPerSec),
+      p50msAt500: loads.at500 ? loads.at500.p50 : null,
+      p99msAt500: loads.at500 ? loads.at500.p99 : null,
+      floorPerSec: round(floorPerSec),
+      ratioToFloor: round(maxPerSec / floorPerSec, 2),
+      loads,
+    };
+  } finally {
+    await relay.stop();
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, stores: { type: 'string' }, short: { type: 'boolean' }, help: { type: 'boolean' } } });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench -- relay [--json] [--stores sqlite,postgres] [--short]\n');
+    return 0;
+  }
+  const stores = (values.stores ?? 'sqlite,postgres').split(',');
+  const log = (s: string): void => void (values.json ? process.stderr : process.stdout).write(`${s}\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-relay-'));
+  let pgServer: PostgresServer | undefined;
+  const cases: Record<string, CaseResult> = {};
+  const notes: string[] = [];
+  try {
+    const ca = await createDevCa({ name: 'Bench CA' });
+    const make = async (address: string) => ({ address, identity: (await generateIdentity({ name: address, address, issuer: ca.identity })).identity });
+    const [alice, bob] = await Promise.all([make('alice@bench.example'), make('bob@bench.example')]);
+    const prepare = async (db: string): Promise<void> => {
+      const store = await openStore(db);
+      for (const m of [alice, bob]) await store.addMailbox({ address: m.address, certificate: m.identity.certificate, createdAt: Date.now() });
+      await store.close();
+    };
+    for (const kind of stores) {
+      if (kind === 'postgres') {
+        const missing = process.env.SEALPOST_BENCH_PG_URL ? undefined : postgresUnavailable();
+        if (missing) {
+          notes.push(`postgres skipped: ${missing}`);
+          log(`postgres skipped: ${missing}`);
+          continue;
+        }
+        pgServer = process.env.SEALPOST_BENCH_PG_URL ? undefined : await startPostgres();
+      }
+      for (const [label, size] of [
+        ['4k', KB4],
+        ['1m', MB1],
+      ] as const) {
+        log(`${kind}-${label}:`);
+        if (kind === 'sqlite') {
+          const db = `sqlite:${join(dir, `relay-${label}.db`)}`;
+          await prepare(db);
+          cases[`sqlite-${label}`] = await runCase(db, size, alice, values.short ?? false, () => sqliteFloor(dir, size, 3, size === KB4 ? 30_000 : 500), log);
+        } else {
+          const admin = process.env.SEALPOST_BENCH_PG_URL;
+          const db = admin ? admin : await pgServer!.createDatabase();
+          await prepare(db);
+          cases[`postgres-${label}`] = await runCase(db, size, alice, values.short ?? false, () => postgresFloor(db, size, 3, size === KB4 ? 30_000 : 500), log);
+        }
+      }
+    }
+  } finally {
+    await pgServer?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'relay', cases, ...(notes.length ? { notes } : {}) })}\n`);
+  return 0;
+}
