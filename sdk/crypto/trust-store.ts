@@ -196,6 +196,8 @@ export async function validateChain(certificate: Uint8Array, trust: TrustStore, 
       }
     }
     if (!issuer) {
+      const named = [...trust.anchors, ...intermediates].find((candidate) => equalBytes(current.issuer, candidate.subjectName));
+      if (named) throw new ChainError('signature', current.subject, `the signature on '${current.subject}' does not verify with the key of its issuer '${named.subject}'`);
       const selfSigned = equalBytes(current.issuer, current.subjectName);
       throw new ChainError('untrusted', current.subject, selfSigned ? `'${current.subject}' is self-signed and not in the trust store` : `no trusted issuer found for '${current.subject}' (issuer '${current.issuerText}')`);
     }
