@@ -1,0 +1,9 @@
+/** The relay's provider directory: FHIR plugin, stores, import. */
+export { directoryPlugin } from './plugin.js';
+export type { DirectoryPluginOptions } from './plugin.js';
+export { capabilityStatement } from './capability-statement.js';
+export { openDirectoryStore } from './storage/open-directory-store.js';
+export { openSqliteDirectoryStore } from './storage/sqlite.js';
+export type { DirectoryStore, Filter, MatchMode, SearchPage, SearchQuery } from './storage/types.js';
+export { normaliseText, DIRECTORY_TYPES, SEARCH_PARAMS } from './internal/search-params.js';
+export type { DirectoryType, Resource } from './internal/search-params.js';
