@@ -93,7 +93,8 @@ export function parseQuery(type: DirectoryType, search: URLSearchParams): Parsed
       const alternatives = values.map((v) => {
         const norm = postcode ? normaliseText(v).replace(/ /g, '') : normaliseText(v);
         if (norm === '') throw new QueryError(`${key} needs at least one letter or digit`);
-        return { value: norm };
+        // :exact compares whole values (system '' rows), not the word suffixes the index also holds.
+        return modifier === 'exact' ? { value: norm, system: '' } : { value: norm };
       });
       filters.push({ param, match: modifier === 'contains' ? 'contains' : modifier === 'exact' ? 'exact' : 'prefix', alternatives });
     } else if (kind === 'token') {

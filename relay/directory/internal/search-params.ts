@@ -43,20 +43,25 @@ export function normaliseText(text: string): string {
     .trim();
 }
 
+/** `system` of an index row holding a word suffix of a string, not the whole string. */
+export const SUFFIX = '~';
+
 /**
  * Index values for a string: the whole normalised text and every suffix that starts at a word, so a
  * prefix search finds "Harbourside Medical Centre" from "harb", "medical cen" or "centre".
  */
 export function stringTerms(texts: (string | undefined)[]): IndexTerm[] {
-  const out = new Set<string>();
+  const whole = new Set<string>();
+  const suffixes = new Set<string>();
   for (const text of texts) {
     if (text === undefined) continue;
     const norm = normaliseText(text);
     if (norm === '') continue;
-    out.add(norm);
-    for (let i = norm.indexOf(' '); i !== -1; i = norm.indexOf(' ', i + 1)) out.add(norm.slice(i + 1));
+    whole.add(norm);
+    for (let i = norm.indexOf(' '); i !== -1; i = norm.indexOf(' ', i + 1)) suffixes.add(norm.slice(i + 1));
   }
-  return [...out].map((value) => ({ value, system: '' }));
+  // Word suffixes are marked (system SUFFIX) so :exact can match whole values only.
+  return [...[...whole].map((value) => ({ value, system: '' })), ...[...suffixes].filter((v) => !whole.has(v)).map((value) => ({ value, system: SUFFIX }))];
 }
 
 function humanNameTexts(resource: Resource, part: 'all' | 'family' | 'given'): string[] {
