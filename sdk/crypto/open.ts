@@ -98,7 +98,8 @@ function readReceiptRequest(value: Element | undefined): ReceiptRequestInfo | un
 export async function decryptAndVerify(envelope: Uint8Array, options: Pick<OpenOptions, 'identity' | 'trust' | 'at' | 'maxBytes' | 'maxDepth'>, expectedContentType: string = OID.data): Promise<{ signedData: ParsedSignedData; signer: ParsedSigner; certificate: CertInfo; chain: Uint8Array[] }> {
   const maxBytes = options.maxBytes ?? MAX_PAYLOAD_BYTES + 1024 * 1024;
   if (envelope.length > maxBytes) throw new EnvelopeError('too-large', `envelope of ${envelope.length} bytes exceeds the ${maxBytes}-byte limit`);
-  const limits: ReadLimits = { maxDepth: options.maxDepth ?? 32 };
+  // 4 million element reads: a 64 MiB message streamed by OpenSSL in 4 KiB segments needs about 200 000.
+  const limits: ReadLimits = { maxDepth: options.maxDepth ?? 32, budget: { left: 4_000_000 } };
   const at = options.at ?? new Date();
   const { contentType, plaintext } = await decryptAuthEnveloped(readRoot(envelope, 'envelope', limits), options.identity, limits);
   const signedData = innerSignedData(contentType, plaintext, limits);

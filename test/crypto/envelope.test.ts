@@ -104,3 +104,28 @@ describe('attachments beyond one envelope', () => {
     await expect(verifyAttachment(opened.header!, swapped)).rejects.toMatchObject({ code: 'ERR_ENVELOPE_ATTACHMENT', reason: 'attachment' });
   });
 });
+
+describe('BER input from OpenSSL streaming', () => {
+  it('opens openssl cms -sign -stream | -encrypt -stream (indefinite lengths, 4 KiB segments)', async () => {
+    const pki = await makePki();
+    const tmp = await tempDir();
+    try {
+      const payload = new Uint8Array(3 * 1024 * 1024 + 17);
+      for (let i = 0; i < payload.length; i += 65536) crypto.getRandomValues(payload.subarray(i, i + 65536));
+      const input = await tmp.write('plain.bin', payload);
+      const signerCert = await tmp.write('signer.pem', pki.certPem(pki.jane));
+      const signerKey = await tmp.write('signer.key', await pki.keyPem(pki.jane));
+      await openssl(['cms', '-sign', '-stream', '-in', input, '-signer', signerCert, '-inkey', signerKey, '-passin', 'pass:pw', '-binary', '-nodetach', '-outform', 'DER', '-md', 'sha256', '-out', tmp.file('signed.der')]);
+      const bobPem = await tmp.write('bob.pem', pki.certPem(pki.bob));
+      const carolPem = await tmp.write('carol.pem', pki.certPem(pki.carol));
+      const enc = await openssl(['cms', '-encrypt', '-stream', '-aes-256-gcm', '-binary', '-in', tmp.file('signed.der'), '-outform', 'DER', '-recip', bobPem, '-keyopt', 'rsa_padding_mode:oaep', '-keyopt', 'rsa_oaep_md:sha256', '-keyopt', 'rsa_mgf1_md:sha256', '-recip', carolPem, '-keyopt', 'ecdh_kdf_md:sha256']);
+      expect(enc[1]).toBe(0x80); // indefinite length at the top
+      for (const who of [pki.bob, pki.carol]) {
+        const opened = await openEnvelope(new Uint8Array(enc), { identity: who.identity, trust: pki.trust, at: AT, interop: true });
+        expect(opened.payload).toEqual(payload);
+      }
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { importPkcs12, MemorySeenStore, openEnvelope, sealEnvelope, TrustStore, validateChain } from '@sealpost/sdk/crypto';
 import type { OpenOptions } from '@sealpost/sdk/crypto';
 import { signWith, certInfo } from '../../sdk/crypto/internal/cert.js';
-import { algorithm, bitString, children, integer, readRoot, sequence, time } from '../../sdk/crypto/internal/der.js';
+import { algorithm, bitString, children, integer, oid as oidBytes, readRoot, sequence, time, tlv } from '../../sdk/crypto/internal/der.js';
 import type { Element } from '../../sdk/crypto/internal/der.js';
 import { AT, makePki } from './pki.js';
 import type { TestPki } from './pki.js';
@@ -76,5 +76,32 @@ describe('revocation', () => {
     // And openEnvelope reports it as a chain failure.
     const { envelope } = await sealEnvelope(new TextEncoder().encode('x'), { sender: pki.jane.identity, recipients: [pki.bob.identity.certificate], now: AT });
     await expect(openEnvelope(envelope, { identity: pki.bob.identity, trust, at: AT, seenStore: new MemorySeenStore() })).rejects.toMatchObject({ code: 'ERR_ENVELOPE_CHAIN', cause: { code: 'ERR_CRYPTO_CHAIN_REVOKED' } });
+  });
+});
+
+describe('BER bombs', () => {
+  let pki: TestPki;
+  beforeAll(async () => {
+    pki = await makePki();
+  });
+  const opts = (): OpenOptions => ({ identity: pki.carol.identity, trust: pki.trust, at: AT, seenStore: new MemorySeenStore({ now: () => AT }) });
+  /** ContentInfo(AuthEnvelopedData) shell around `inner` bytes placed as the recipientInfos SET content. */
+  const shell = (setContent: Uint8Array, encrypted: Uint8Array = Uint8Array.of(0x80, 0x00)): Uint8Array =>
+    sequence(
+      oidBytes('1.2.840.113549.1.9.16.1.23'),
+      tlv(0xa0, sequence(integer(0), tlv(0x31, setContent), sequence(oidBytes('1.2.840.113549.1.7.1'), sequence(oidBytes('2.16.840.1.101.3.4.1.46'), sequence(tlv(0x04, new Uint8Array(12)), integer(16))), encrypted), tlv(0x04, new Uint8Array(16)))),
+    );
+
+  it('a SET of a million NULLs is refused without building a million objects', async () => {
+    const nulls = new Uint8Array(2_000_000);
+    for (let i = 0; i < nulls.length; i += 2) nulls.set([0x05, 0x00], i);
+    await expect(openEnvelope(shell(nulls), opts())).rejects.toMatchObject({ code: 'ERR_ENVELOPE_MALFORMED' });
+  });
+
+  it('an encryptedContent of five million empty BER segments runs out of budget', async () => {
+    const segments = new Uint8Array(2 + 10_000_000 + 2);
+    segments.set([0xa0, 0x80], 0);
+    for (let i = 2; i < segments.length - 2; i += 2) segments.set([0x80, 0x00], i);
+    await expect(openEnvelope(shell(new Uint8Array(0), segments), opts())).rejects.toMatchObject({ code: 'ERR_ENVELOPE_MALFORMED' });
   });
 });

@@ -140,9 +140,22 @@ export interface ReadLimits {
    * alternative encodings would make signatures malleable. Default false (CMS allows BER).
    */
   strictDer?: boolean;
+  /**
+   * Most children `children()` returns for one element. Default 10 000: no CMS set we read
+   * (recipient infos, certificates, attributes, bags) comes near it, and a SET of millions of
+   * two-byte NULLs must not become millions of objects.
+   */
+  maxChildren?: number;
+  /**
+   * Shared count of elements the reader may still visit, decremented on every element read.
+   * BER indefinite lengths make the reader walk children to find an end, so without a budget
+   * tens of millions of two-byte elements would cost minutes. Absent: no budget.
+   */
+  budget?: { left: number };
 }
 
 const defaultLimits: ReadLimits = { maxDepth: 64 };
+const DEFAULT_MAX_CHILDREN = 10_000;
 
 function malformed(where: string, offset: number, what: string): EnvelopeError {
   return new EnvelopeError('malformed', `${where}: ${what} at byte ${offset}`);
@@ -154,6 +167,7 @@ function malformed(where: string, offset: number, what: string): EnvelopeError {
  */
 export function readElement(bytes: Uint8Array, offset: number, where: string, limits: ReadLimits = defaultLimits, depth = 0): Element {
   if (depth > limits.maxDepth) throw malformed(where, offset, `nesting deeper than ${limits.maxDepth}`);
+  if (limits.budget && --limits.budget.left < 0) throw malformed(where, offset, 'too many elements to read');
   if (offset + 2 > bytes.length) throw malformed(where, offset, 'truncated header');
   const tag = bytes[offset] as number;
   if ((tag & 0x1f) === 0x1f) throw malformed(where, offset, 'high tag number form');
@@ -191,8 +205,10 @@ export function children(element: Element, where: string, limits: ReadLimits = d
   if ((element.tag & 0x20) === 0) throw malformed(where, element.offset, `tag 0x${element.tag.toString(16)} is not constructed`);
   const out: Element[] = [];
   const base = element.value;
+  const maxChildren = limits.maxChildren ?? DEFAULT_MAX_CHILDREN;
   let cursor = 0;
   while (cursor < base.length) {
+    if (out.length >= maxChildren) throw malformed(where, element.offset, `more than ${maxChildren} elements`);
     const child = readElement(base, cursor, where, limits);
     out.push({ ...child, offset: element.offset + (element.raw.length - element.value.length - (element.indefinite ? 2 : 0)) + cursor });
     cursor += child.raw.length;
@@ -243,17 +259,41 @@ export function readSmallInteger(element: Element | undefined, where: string): n
 
 /**
  * The content octets of an OCTET STRING, joining the segments of a BER constructed OCTET STRING
- * (OpenSSL streams large content that way). A primitive OCTET STRING is returned as a view.
+ * (OpenSSL streams large content that way). A primitive OCTET STRING, or a constructed one with
+ * a single segment, is returned as a view. Segments are walked twice (measure, then copy) instead
+ * of being collected, so millions of empty segments cost time, not memory.
  */
-export function readOctets(element: Element, where: string, limits: ReadLimits = defaultLimits, depth = 0): Uint8Array {
-  const primitive = element.tag & ~0x20 & 0xff;
+export function readOctets(element: Element, where: string, limits: ReadLimits = defaultLimits): Uint8Array {
   if ((element.tag & 0x20) === 0) return element.value;
-  if (depth > limits.maxDepth) throw malformed(where, element.offset, 'constructed string nested too deep');
-  const parts = children(element, where, limits).map((child) => {
-    if ((child.tag & 0xdf) !== 0x04 && (child.tag & 0xdf) !== primitive) throw malformed(where, child.offset, 'unexpected segment in constructed string');
-    return readOctets(child, where, limits, depth + 1);
+  const primitive = element.tag & 0xdf;
+  let total = 0;
+  let count = 0;
+  let only: Uint8Array = new Uint8Array(0);
+  walkSegments(element.value, primitive, where, limits, 1, (segment) => {
+    total += segment.length;
+    count++;
+    only = segment;
   });
-  return parts.length === 1 ? (parts[0] as Uint8Array) : concat(...parts);
+  if (count === 1) return only;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  walkSegments(element.value, primitive, where, limits, 1, (segment) => {
+    out.set(segment, offset);
+    offset += segment.length;
+  });
+  return out;
+}
+
+function walkSegments(value: Uint8Array, primitive: number, where: string, limits: ReadLimits, depth: number, visit: (segment: Uint8Array) => void): void {
+  if (depth > limits.maxDepth) throw new EnvelopeError('malformed', `${where}: constructed string nested too deep`);
+  let cursor = 0;
+  while (cursor < value.length) {
+    const child = readElement(value, cursor, where, limits);
+    if ((child.tag & 0xdf) !== 0x04 && (child.tag & 0xdf) !== primitive) throw malformed(where, cursor, 'unexpected segment in constructed string');
+    if (child.tag & 0x20) walkSegments(child.value, primitive, where, limits, depth + 1, visit);
+    else visit(child.value);
+    cursor += child.raw.length;
+  }
 }
 
 /** Decodes a UTCTime or GeneralizedTime. */
