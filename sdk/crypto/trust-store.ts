@@ -196,7 +196,8 @@ export async function validateChain(certificate: Uint8Array, trust: TrustStore, 
       }
     }
     if (!issuer) {
-      const named = [...trust.anchors, ...intermediates].find((candidate) => equalBytes(current.issuer, candidate.subjectName));
+      // A known issuer by name whose key does not verify the signature: a forged or damaged certificate.
+      const named = [...trust.anchors, ...intermediates].find((candidate) => equalBytes(current.issuer, candidate.subjectName) && !path.some((c) => equalBytes(c.der, candidate.der)));
       if (named) throw new ChainError('signature', current.subject, `the signature on '${current.subject}' does not verify with the key of its issuer '${named.subject}'`);
       const selfSigned = equalBytes(current.issuer, current.subjectName);
       throw new ChainError('untrusted', current.subject, selfSigned ? `'${current.subject}' is self-signed and not in the trust store` : `no trusted issuer found for '${current.subject}' (issuer '${current.issuerText}')`);
