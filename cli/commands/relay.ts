@@ -29,7 +29,12 @@ demo    first run: creates DIR (default .sealpost-demo) with a development CA, t
 const DEFAULT_DB = 'sqlite:sealpost-data/relay.db';
 
 /** The relay package is loaded only by these commands, so the rest of the CLI never needs it. */
-const loadRelay = () => import('@sealpost/relay');
+const loadRelay = () =>
+  import('@sealpost/relay').catch((error: unknown) => {
+    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    // The built CLI under plain Node cannot load the relay's TypeScript sources (decisions D-RELAY-4).
+    throw new SealpostError('ERR_CLI_RELAY_SOURCES', 'the relay runs from its TypeScript sources: use `npm run sealpost -- relay …` or `npm start`', { cause: error });
+  });
 
 function dbArg(io: CliIo, db: string | undefined): string {
   const value = db ?? DEFAULT_DB;
