@@ -23,7 +23,7 @@ const MIGRATIONS: string[] = [
    CREATE TABLE blob_chunks (blob_id TEXT NOT NULL, seq INTEGER NOT NULL, byte_offset BIGINT NOT NULL, data BYTEA NOT NULL, sha256 TEXT, PRIMARY KEY (blob_id, seq));
    ALTER TABLE blob_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
    CREATE TABLE messages (message_id TEXT PRIMARY KEY, sender TEXT NOT NULL, digest TEXT NOT NULL, size BIGINT NOT NULL, blob_id TEXT NOT NULL,
-     submitted_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, answer TEXT NOT NULL);
+     submitted_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, answer TEXT NOT NULL, data BYTEA);
    CREATE TABLE deliveries (seq BIGSERIAL PRIMARY KEY, message_id TEXT NOT NULL REFERENCES messages(message_id), mailbox TEXT NOT NULL,
      acked_at BIGINT, expires_at BIGINT NOT NULL, UNIQUE (mailbox, message_id));
    CREATE INDEX messages_blob ON messages (blob_id);
@@ -36,6 +36,9 @@ const MIGRATIONS: string[] = [
      created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
    CREATE INDEX uploads_blob ON uploads (blob_id);`,
 ];
+
+/** blob_id of content stored in the message row. */
+const INLINE = 'inline:';
 
 /** Arbitrary constant for pg_advisory_xact_lock: serialises migrations across processes. */
 const MIGRATION_LOCK = 7311_0005;
@@ -234,21 +237,19 @@ class PostgresStore implements RelayStore {
   /** The submission inside a transaction; a replay or conflict is returned for the caller to roll back. */
   async #submitIn(c: PoolClient, submission: NewSubmission): Promise<SubmitOutcome> {
     const answer = answerOf(submission);
-    const blobId = submission.blobId ?? randomUUID();
+    // Small content goes into the message row itself (fewer rows and index entries per commit).
+    const inline = submission.blobId === undefined;
+    const blobId = submission.blobId ?? `${INLINE}${submission.messageId}`;
     // Waits for a concurrent transaction inserting the same id, then does nothing if it committed.
     const inserted = await c.query(
-      `INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (message_id) DO NOTHING`,
-      [submission.messageId, submission.sender, submission.digest, submission.size, blobId, submission.submittedAt, submission.expiresAt, JSON.stringify(answer)],
+      [submission.messageId, submission.sender, submission.digest, submission.size, blobId, submission.submittedAt, submission.expiresAt, JSON.stringify(answer), inline ? buf(submission.data ?? new Uint8Array(0)) : null],
     );
     if (inserted.rowCount !== 1) {
       const row = (await c.query<{ sender: string; digest: string; answer: string }>('SELECT sender, digest, answer FROM messages WHERE message_id = $1', [submission.messageId])).rows[0]!;
       const first = JSON.parse(row.answer) as SubmitAnswer;
       return row.digest === submission.digest && row.sender === submission.sender ? { kind: 'replayed', answer: first } : { kind: 'conflict', answer: first };
-    }
-    if (submission.blobId === undefined) {
-      await c.query('INSERT INTO blobs (blob_id, created_at) VALUES ($1, $2)', [blobId, submission.submittedAt]);
-      await c.query('INSERT INTO blob_chunks (blob_id, seq, byte_offset, data) VALUES ($1, 0, 0, $2)', [blobId, buf(submission.data ?? new Uint8Array(0))]);
     }
     await c.query('INSERT INTO deliveries (message_id, mailbox, expires_at) SELECT $1, unnest($2::text[]), $3', [submission.messageId, submission.recipients, submission.expiresAt]);
     return { kind: 'created', answer };
@@ -274,6 +275,14 @@ class PostgresStore implements RelayStore {
   }
 
   async *readBlob(blobId: string, start: number, end: number): AsyncIterable<Uint8Array> {
+    if (blobId.startsWith(INLINE)) {
+      const row = await wrap(
+        'readBlob',
+        async () => (await this.#pool.query<{ data: Buffer | null }>('SELECT substring(data FROM $2::int + 1 FOR $3::int) AS data FROM messages WHERE message_id = $1', [blobId.slice(INLINE.length), start, end - start + 1])).rows[0],
+      );
+      if (row?.data) yield bytes(row.data);
+      return;
+    }
     const index = await wrap(
       'readBlob',
       async () =>
