@@ -9,6 +9,7 @@ import { readIdentityDir, writeIdentityDir } from '@sealpost/sdk/node';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { reportError } from './crypto-io.js';
+import { relayDirectory } from './directory.js';
 
 const usage = `Usage:
   sealpost relay start [--db sqlite:PATH | --db postgres://…] [--host 127.0.0.1] [--port 7311] [--domain DOMAIN]
@@ -16,6 +17,7 @@ const usage = `Usage:
   sealpost relay mailbox add ADDRESS --cert CERT.pem [--db …]
   sealpost relay invite [ADDRESS] [--days 7] [--db …]
   sealpost relay demo [--data DIR] [--port 7311]
+  sealpost relay directory import FILE.json [--db …] [--skip-invalid] [--json]
 
 start   runs a relay (Ctrl-C or SIGTERM stops it gracefully, finishing in-flight submissions).
         --db defaults to sqlite:sealpost-data/relay.db. Plain HTTP is only allowed on loopback.
@@ -185,6 +187,7 @@ export const relayCommand: CommandGroup = {
       if (verb === 'demo') return await demo(rest, io);
       if (verb === 'invite') return await invite(rest, io);
       if (verb === 'mailbox' && rest[0] === 'add') return await mailboxAdd(rest.slice(1), io);
+      if (verb === 'directory') return await relayDirectory(rest, io);
       throw new UsageError(`unknown relay command '${[verb, ...rest.slice(0, 1)].join(' ')}'`);
     } catch (error) {
       if (error instanceof UsageError) throw error;

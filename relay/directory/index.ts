@@ -7,3 +7,5 @@ export { openSqliteDirectoryStore } from './storage/sqlite.js';
 export type { DirectoryStore, Filter, MatchMode, SearchPage, SearchQuery } from './storage/types.js';
 export { normaliseText, DIRECTORY_TYPES, SEARCH_PARAMS } from './internal/search-params.js';
 export type { DirectoryType, Resource } from './internal/search-params.js';
+export { importDirectory } from './import-bundle.js';
+export type { ImportIssue, ImportOptions, ImportReport } from './import-bundle.js';

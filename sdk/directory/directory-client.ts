@@ -18,7 +18,7 @@ export interface DirectoryClientOptions {
   trust: TrustStore;
   /** How long a resolved address is reused, ms. Default 15 minutes. */
   ttlMs?: number;
-  /** Refuse unsigned answers. Default true; false only for development directories. */
+  /** Verify every answer's signature and refuse unsigned ones. Default true; false (no signature checked) only for development directories. */
   requireSignature?: boolean;
   /** Check each recipient certificate against `trust` (use `encrypt`) and its address. Default true. */
   validateCertificates?: boolean;
@@ -106,12 +106,13 @@ interface CacheEntry {
 
 const ADDRESS = /^[^\s@]{1,64}@[A-Za-z0-9.-]{1,190}$/;
 
-const keyOf = (resource: Resource): string => {
+const keyOf = (resource: Resource, directory: string): string => {
   const r = resource as Resource & { identifier?: { system?: string; value?: string }[] };
   const id = r.identifier?.find((i) => i.system && i.value);
   // The same provider published by two directories carries the same identifier (HPI-I, NPI,
-  // Sealpost address); without one, a resource is only the same as itself.
-  return id ? `${resource.resourceType}|${id.system}|${id.value}` : `${resource.resourceType}/${resource.id ?? ''}`;
+  // Sealpost address); without one, a resource is only the same as itself in its own directory
+  // (ids are local: two directories may use one id for different providers).
+  return id ? `${resource.resourceType}|${id.system}|${id.value}` : `${directory}|${resource.resourceType}/${resource.id ?? ''}`;
 };
 
 /**
@@ -156,7 +157,7 @@ export class DirectoryClient extends EventTarget {
     const bytes = new Uint8Array(await response.arrayBuffer());
     const header = response.headers.get(SIGNATURE_HEADER);
     let signature: VerifiedAnswer | undefined;
-    if (header || this.#options.requireSignature !== false) {
+    if (this.#options.requireSignature !== false) {
       signature = await verifyAnswer(bytes, header, { trust: this.#options.trust, url, now: this.#now, directory });
     }
     let body: unknown;
@@ -199,7 +200,7 @@ export class DirectoryClient extends EventTarget {
       }
       for (const entry of bundle.entry ?? []) {
         if (!entry.resource) continue;
-        const key = keyOf(entry.resource);
+        const key = keyOf(entry.resource, directory);
         if (entry.search?.mode === 'include') {
           if (!seenIncluded.has(key)) result.included.push({ resource: entry.resource, directory });
           seenIncluded.add(key);
@@ -253,7 +254,16 @@ export class DirectoryClient extends EventTarget {
       const org = resource as Organization;
       contacts.push({ kind: 'Organization', display: place(org), address: addressOf(directory, org.endpoint), directory, resource });
     }
-    return { contacts, failures: [...roles.failures, ...orgs.failures, ...services.failures] };
+    // The same person or service reached at the same address through two directories is one contact.
+    const seen = new Set<string>();
+    const unique = contacts.filter((c) => {
+      if (c.address === undefined) return true;
+      const key = `${c.kind}|${c.address}|${c.display}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    return { contacts: unique, failures: [...roles.failures, ...orgs.failures, ...services.failures] };
   }
 
   /**
