@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ main(argv: readonly string[]): Pro
   envelope: () => import('./envelope/main.js'),
   relay: () => import('./relay/main.js'),
   fhir: () => import('./fhir/main.js'),
+  directory: () => import('./directory/main.js'),
 };
 
 const USAGE = `usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]   (--help after the name for its options)`;
