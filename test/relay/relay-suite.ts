@@ -338,6 +338,16 @@ export function relaySuite(factory: StoreFactory): void {
         expectProblem(await put(id, body, {}, bobToken), 409, 'ERR_RELAY_CONFLICT');
       });
 
+      it('the same messageId sent concurrently on several connections yields one message and one answer', async () => {
+        const id = newId();
+        const body = randomEnvelope(2048);
+        const answers = await Promise.all(Array.from({ length: 20 }, () => put(id, body)));
+        expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(201));
+        expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+        const listed = await app.inject({ method: 'GET', url: `/v1/mailboxes/${bob.address}/messages?limit=1000`, headers: { authorization: `Bearer ${bobToken}` } });
+        expect(listed.json<{ items: { messageId: string }[] }>().items.filter((i) => i.messageId === id)).toHaveLength(1);
+      });
+
       it('streams bodies larger than one chunk and serves them back byte for byte', async () => {
         const id = newId();
         const body = randomEnvelope(100_000);
