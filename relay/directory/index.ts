@@ -9,3 +9,5 @@ export { normaliseText, DIRECTORY_TYPES, SEARCH_PARAMS } from './internal/search
 export type { DirectoryType, Resource } from './internal/search-params.js';
 export { importDirectory } from './import-bundle.js';
 export type { ImportIssue, ImportOptions, ImportReport } from './import-bundle.js';
+export { publishMailbox } from './publish-mailbox.js';
+export type { PublishMailboxOptions } from './publish-mailbox.js';
