@@ -1,0 +1,14 @@
+/**
+ * Sealpost server adapters: they own transports (sockets, folders, EMR HTTP) and leave parsing to
+ * sdk/. Node only.
+ */
+export type { AdapterErrorCode } from './errors.js';
+export { AdapterError } from './errors.js';
+export type { MllpDecodeItem, MllpDecoder, MllpDecoderOptions } from './mllp/decoder.js';
+export { createMllpDecoder, DEFAULT_MAX_FRAME_BYTES, encodeMllpFrame, MLLP_CR, MLLP_END, MLLP_START } from './mllp/decoder.js';
+export type { InboundRecord, MllpInboundStore } from './mllp/inbound-store.js';
+export { SqliteInboundStore } from './mllp/inbound-store.js';
+export type { MllpHandlerResult, MllpListener, MllpListenerOptions } from './mllp/listener.js';
+export { startMllpListener } from './mllp/listener.js';
+export type { FlushResult, MllpSenderOptions, OutboxEntry, OutboxState } from './mllp/sender.js';
+export { MllpSender } from './mllp/sender.js';

@@ -1,0 +1,183 @@
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { buildAck, buildErrorAck, Hl7ParseError, parseMessage } from '@sealpost/sdk/hl7v2';
+import type { Hl7Message } from '@sealpost/sdk/hl7v2';
+import type { AdapterError } from '../errors.js';
+import { createMllpDecoder, encodeMllpFrame } from './decoder.js';
+import type { MllpInboundStore } from './inbound-store.js';
+
+/** What the application answers in original mode: MSA-1 and optional text. */
+export interface MllpHandlerResult {
+  code: 'AA' | 'AE' | 'AR';
+  text?: string;
+}
+
+/** Options of {@link startMllpListener}. */
+export interface MllpListenerOptions {
+  /** Interface to bind (default `127.0.0.1`). */
+  host?: string;
+  /** TCP port (default 0: any free port; read it from `listener.port`). */
+  port?: number;
+  /**
+   * `original` (default): the ACK is the application's answer (AA/AE/AR) from `onMessage`.
+   * `enhanced`: a commit ACK — CA only after `store.put` returned (the message is on disk), CE when
+   * the store failed, CR when the message cannot be parsed; `onMessage` runs after the CA.
+   */
+  mode?: 'original' | 'enhanced';
+  /**
+   * Durable store, keyed by MSH-3|MSH-4|MSH-10. Required in enhanced mode. With a store, a resend
+   * of a message already stored (its ACK was lost) is acknowledged again and not handed to
+   * `onMessage` a second time.
+   */
+  store?: MllpInboundStore;
+  /** Called once per new message, in arrival order per connection. In original mode its result is the ACK (default AA). */
+  onMessage?: (message: Hl7Message, payload: Uint8Array) => MllpHandlerResult | void | Promise<MllpHandlerResult | void>;
+  /** Called for frames that are dropped (oversize, aborted) and for socket errors. */
+  onError?: (error: AdapterError | Error) => void;
+  /** Largest frame payload in bytes (default 16 MiB). */
+  maxFrameBytes?: number;
+  /** A connection idle this long is closed, in milliseconds (default 120 000). Slow or silent peers cannot hold sockets forever. */
+  idleTimeoutMs?: number;
+  /** Concurrent connections accepted (default 64). */
+  maxConnections?: number;
+  /** Frames decoded but not yet answered before the socket is paused (default 32): bounds memory against a fast sender. */
+  maxPendingFrames?: number;
+}
+
+/** A running listener. */
+export interface MllpListener {
+  readonly host: string;
+  readonly port: number;
+  /** Messages acknowledged positively (AA or CA) and handed on. */
+  readonly accepted: number;
+  /** Stops accepting, closes every connection and resolves when the server is closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an MLLP listener (HL7 v2.5.1 Appendix C; acknowledgments §2.9). Each frame is parsed with
+ * sdk/hl7v2 and answered on the same connection, in order. Unparseable messages get AR (CR in
+ * enhanced mode) when their MSH can be read, and nothing otherwise.
+ *
+ * @example
+ * const listener = await startMllpListener({ mode: 'enhanced', store: new SqliteInboundStore(file) });
+ */
+export async function startMllpListener(options: MllpListenerOptions = {}): Promise<MllpListener> {
+  const mode = options.mode ?? 'original';
+  if (mode === 'enhanced' && !options.store) throw new TypeError('startMllpListener: enhanced mode needs a durable store');
+  const maxPending = options.maxPendingFrames ?? 32;
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const report = (error: AdapterError | Error): void => options.onError?.(error);
+
+  const answer = async (payload: Uint8Array): Promise<Uint8Array | undefined> => {
+    let message: Hl7Message;
+    try {
+      message = parseMessage(payload);
+    } catch (error) {
+      if (!(error instanceof Hl7ParseError)) throw error;
+      report(error);
+      const ack = buildErrorAck(payload, error, { code: mode === 'enhanced' ? 'CR' : 'AR' });
+      return ack?.toBytes();
+    }
+    const key = `${message.getRaw('MSH-3') ?? ''}|${message.getRaw('MSH-4') ?? ''}|${message.controlId}`;
+    if (mode === 'enhanced') {
+      let stored: 'stored' | 'duplicate';
+      try {
+        stored = options.store!.put(key, payload);
+      } catch (error) {
+        report(error as Error);
+        return buildAck(message, { code: 'CE', text: 'Message could not be stored' }).toBytes();
+      }
+      const ack = buildAck(message, { code: 'CA' }).toBytes();
+      if (stored === 'stored') {
+        accepted++;
+        // The application runs after the commit: its failure cannot undo a message already on disk.
+        Promise.resolve()
+          .then(() => options.onMessage?.(message, payload))
+          .catch((error: unknown) => report(error as Error));
+      }
+      return ack;
+    }
+    if (options.store) {
+      let stored: 'stored' | 'duplicate';
+      try {
+        stored = options.store.put(key, payload);
+      } catch (error) {
+        report(error as Error);
+        return buildAck(message, { code: 'AE', text: 'Message could not be stored' }).toBytes();
+      }
+      if (stored === 'duplicate') return buildAck(message, { code: 'AA', text: 'Duplicate: already received' }).toBytes();
+    }
+    let result: MllpHandlerResult | void;
+    try {
+      result = await options.onMessage?.(message, payload);
+    } catch (error) {
+      report(error as Error);
+      result = { code: 'AE', text: 'Application internal error' };
+    }
+    const code = result?.code ?? 'AA';
+    if (code === 'AA') accepted++;
+    return buildAck(message, result?.text === undefined ? { code } : { code, text: result.text }).toBytes();
+  };
+
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(options.idleTimeoutMs ?? 120_000, () => socket.destroy());
+    const decoder = createMllpDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
+    const queue: Uint8Array[] = [];
+    let running = false;
+    const drain = async (): Promise<void> => {
+      if (running) return;
+      running = true;
+      try {
+        while (queue.length > 0 && !socket.destroyed) {
+          const payload = queue.shift()!;
+          const ack = await answer(payload);
+          if (ack && !socket.destroyed) socket.write(encodeMllpFrame(ack));
+          if (queue.length < maxPending && socket.isPaused()) socket.resume();
+        }
+      } catch (error) {
+        report(error as Error);
+        socket.destroy();
+      } finally {
+        running = false;
+      }
+    };
+    socket.on('data', (chunk: Uint8Array) => {
+      for (const item of decoder.push(chunk)) {
+        if (item.kind === 'frame') queue.push(item.payload);
+        else report(item.error);
+      }
+      if (queue.length >= maxPending) socket.pause();
+      void drain();
+    });
+    socket.on('error', (error) => report(error));
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.maxConnections = options.maxConnections ?? 64;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('startMllpListener: no TCP address');
+
+  return {
+    host: address.address,
+    port: address.port,
+    get accepted() {
+      return accepted;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
