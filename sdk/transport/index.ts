@@ -5,6 +5,8 @@
  */
 export { RelayClient } from './relay-client.js';
 export type { RelayClientOptions, SubmitOptions, SubmitResult, InboxEntry, InboxPage, DownloadOptions, TransferProgress } from './relay-client.js';
+export { registerMailbox } from './register-mailbox.js';
+export type { RegisterMailboxOptions } from './register-mailbox.js';
 export { TransportError } from './errors.js';
 export type { TransportErrorKind, TransportErrorCode, Problem } from './errors.js';
 export type { RetryPolicy } from './internal/retry.js';

@@ -6,11 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RelayClient, TransportError } from '@sealpost/sdk/transport';
+import { registerMailbox, RelayClient, TransportError } from '@sealpost/sdk/transport';
 import type { TransferProgress } from '@sealpost/sdk/transport';
 import { startServer } from '../../relay/server.js';
 import type { RunningServer } from '../../relay/server.js';
 import { openSqliteStore } from '../../relay/storage/sqlite.js';
+import type { RelayStore } from '../../relay/storage/types.js';
+import { hashInvite } from '../../relay/plugins/mailbox.js';
 import { digestOf, makeMailbox, newId, randomEnvelope } from '../relay/helpers.js';
 import type { TestMailbox } from '../relay/helpers.js';
 
@@ -18,10 +20,11 @@ let dir: string;
 let server: RunningServer;
 let alice: TestMailbox;
 let bob: TestMailbox;
+let store: RelayStore;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sealpost-transport-'));
-  const store = openSqliteStore(join(dir, 'relay.db'));
+  store = openSqliteStore(join(dir, 'relay.db'));
   await store.migrate();
   [alice, bob] = await Promise.all([makeMailbox('alice@a.example'), makeMailbox('bob@b.example')]);
   for (const m of [alice, bob]) await store.addMailbox({ address: m.address, certificate: m.identity.certificate, createdAt: Date.now() });
@@ -181,5 +184,15 @@ describe('RelayClient', () => {
       return new Response(res.body, { status: res.status, headers });
     });
     expect(await fail(client(bob, { fetch: liar }).download(id))).toMatchObject({ kind: 'digest', code: 'ERR_TRANSPORT_DIGEST' });
+  });
+
+  it('registers a mailbox with an invite, once', async () => {
+    const carol = await makeMailbox('carol@b.example');
+    await store.createInvite({ codeHash: hashInvite('carol-invite-123'), address: carol.address, expiresAt: Date.now() + 60_000 });
+    expect(await registerMailbox(server.url, carol.identity, carol.address, 'carol-invite-123')).toEqual({ address: carol.address });
+    const again = await registerMailbox(server.url, carol.identity, carol.address, 'carol-invite-123').catch((e: unknown) => e);
+    expect(again).toMatchObject({ kind: 'auth', code: 'ERR_TRANSPORT_AUTH', status: 403 });
+    expect((again as TransportError).problem?.code).toBe('ERR_RELAY_INVITE');
+    expect((await client(carol).listInbox()).items).toEqual([]);
   });
 });
