@@ -76,3 +76,21 @@ describe('TLS', () => {
     await expect(startServer({ store, host: '0.0.0.0', port: 0, logger: false, closeStore: false })).rejects.toThrow(RangeError);
   });
 });
+
+describe('readiness', () => {
+  it('answers /readyz 503 when the store is down, while /healthz stays 200', async () => {
+    const own = openSqliteStore(join(dir, 'ready.db'));
+    await own.migrate();
+    const app = await buildApp({ store: own, logger: false });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      await own.close();
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ status: 'unavailable', store: 'sqlite' });
+      expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
