@@ -3,6 +3,7 @@ import { openPostgresDirectoryStore } from '../../relay/directory/storage/postgr
 import { postgresUnavailable, startPostgres } from '../relay/postgres-server.js';
 import type { PostgresServer } from '../relay/postgres-server.js';
 import { directoryStoreContract } from './store-contract.js';
+import { fhirRoutesSuite } from './fhir-routes-suite.js';
 
 const missing = postgresUnavailable();
 if (missing !== undefined && process.env.CI === 'true') throw new Error(`PostgreSQL tests cannot run in CI: ${missing}`);
@@ -22,6 +23,7 @@ if (missing === undefined) {
       return store;
     },
   });
+  fhirRoutesSuite('postgres', async () => openPostgresDirectoryStore(await server!.createDatabase(), { max: 2 }));
 } else {
   describe.skip(`PostgreSQL directory store (${missing})`, () => {
     it('needs PostgreSQL', () => undefined);

@@ -1,8 +1,12 @@
-/** The /fhir routes as any FHIR client sees them: driven through fhir-kit-client over HTTP. */
+/**
+ * The /fhir routes as any FHIR client sees them: driven through fhir-kit-client over HTTP. One
+ * suite, run on SQLite (fhir-routes.sqlite.test.ts) and PostgreSQL (store.postgres.test.ts).
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'fhir-kit-client';
 import { SIGNATURE_HEADER, verifyAnswer } from '@sealpost/sdk/directory';
 import { hpiI, HPII, SNOMED } from './sample.js';
+import type { DirectoryStore } from '../../relay/directory/index.js';
 import { startDirectory, trustStore } from './helpers.js';
 import type { DirectoryServer } from './helpers.js';
 
@@ -14,19 +18,20 @@ interface Bundle {
   entry: { fullUrl: string; resource: { resourceType: string; id: string }; search: { mode: string } }[];
 }
 
+const matchIds = (bundle: Bundle): string[] => bundle.entry.filter((e) => e.search.mode === 'match').map((e) => e.resource.id).sort();
+
+export function fhirRoutesSuite(kind: 'sqlite' | 'postgres', createStore: () => Promise<DirectoryStore>): void {
 let server: DirectoryServer;
 let client: Client;
 
 beforeAll(async () => {
-  server = await startDirectory();
+  server = await startDirectory({ store: await createStore() });
   client = new Client({ baseUrl: server.base });
 });
-afterAll(async () => server.close());
+afterAll(async () => server?.close());
 
 const search = async (resourceType: string, searchParams: Record<string, string | string[]>): Promise<Bundle> => (await client.search({ resourceType, searchParams })) as unknown as Bundle;
-const matchIds = (bundle: Bundle): string[] => bundle.entry.filter((e) => e.search.mode === 'match').map((e) => e.resource.id).sort();
-
-describe('FHIR directory over HTTP (fhir-kit-client)', () => {
+describe(`FHIR directory over HTTP (fhir-kit-client, ${kind})`, () => {
   it('serves a CapabilityStatement listing the resources, parameters and includes', async () => {
     const cs = (await client.capabilityStatement()) as unknown as { resourceType: string; fhirVersion: string; rest: { resource: { type: string; searchParam: { name: string; type: string }[]; searchInclude: string[] }[] }[] };
     expect(cs.resourceType).toBe('CapabilityStatement');
@@ -123,3 +128,4 @@ describe('FHIR directory over HTTP (fhir-kit-client)', () => {
     expect(notFound.headers.get(SIGNATURE_HEADER)).toBeTruthy();
   });
 });
+}
