@@ -12,3 +12,8 @@ export type { MllpHandlerResult, MllpListener, MllpListenerOptions } from './mll
 export { startMllpListener } from './mllp/listener.js';
 export type { FlushResult, MllpSenderOptions, OutboxEntry, OutboxState } from './mllp/sender.js';
 export { MllpSender } from './mllp/sender.js';
+export type { MatchPatientOptions, MatchPatientResult, PatientCandidate, PatientDemographics, PatientIdentifier, ScoredCandidate } from './match/match-patient.js';
+export { IDENTIFIER_SYSTEMS, matchPatient, scoreDemographics } from './match/match-patient.js';
+export { compareFamily, compareGiven, normalizeName } from './match/names.js';
+export type { ReviewItem } from './match/review-queue.js';
+export { ReviewQueue } from './match/review-queue.js';
