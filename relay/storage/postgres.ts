@@ -217,21 +217,39 @@ class PostgresStore implements RelayStore {
 
   async submit(submission: NewSubmission): Promise<SubmitOutcome> {
     if (this.#closed) throw new StoreError('submit: the store is closed');
-    const other = Symbol('other');
-    let found: SubmitOutcome | undefined;
-    try {
-      return await this.#tx('submit', async (c) => {
-        const outcome = await this.#submitIn(c, submission);
-        if (outcome.kind !== 'created') {
-          found = outcome;
-          throw other;
-        }
-        return outcome;
-      });
-    } catch (error) {
-      if (found && error instanceof StoreError && error.cause === other) return found;
-      throw error;
-    }
+    // rowCount counts deliveries: with no recipient a new message would look like a replay.
+    if (submission.recipients.length === 0) throw new RangeError('submit: no recipient');
+    const answer = answerOf(submission);
+    const inline = submission.blobId === undefined;
+    const blobId = submission.blobId ?? `${INLINE}${submission.messageId}`;
+    return wrap('submit', async () => {
+      // ONE statement, so one round trip and one implicit transaction: the message row and its
+      // deliveries commit together or not at all. On a messageId conflict the INSERT waits for
+      // the other transaction, then inserts nothing, and no deliveries follow.
+      const inserted = await this.#pool.query(
+        `WITH m AS (
+           INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT (message_id) DO NOTHING RETURNING message_id)
+         INSERT INTO deliveries (message_id, mailbox, expires_at) SELECT m.message_id, r.mailbox, $7 FROM m, unnest($10::text[]) AS r(mailbox)`,
+        [
+          submission.messageId,
+          submission.sender,
+          submission.digest,
+          submission.size,
+          blobId,
+          submission.submittedAt,
+          submission.expiresAt,
+          JSON.stringify(answer),
+          inline ? buf(submission.data ?? new Uint8Array(0)) : null,
+          submission.recipients,
+        ],
+      );
+      if ((inserted.rowCount ?? 0) > 0) return { kind: 'created', answer } as const;
+      const row = (await this.#pool.query<{ sender: string; digest: string; answer: string }>('SELECT sender, digest, answer FROM messages WHERE message_id = $1', [submission.messageId])).rows[0];
+      if (!row) throw new StoreError(`submit: ${submission.messageId} neither inserted nor found`);
+      const first = JSON.parse(row.answer) as SubmitAnswer;
+      return row.digest === submission.digest && row.sender === submission.sender ? ({ kind: 'replayed', answer: first } as const) : ({ kind: 'conflict', answer: first } as const);
+    });
   }
 
   /** The submission inside a transaction; a replay or conflict is returned for the caller to roll back. */
