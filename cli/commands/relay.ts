@@ -14,6 +14,7 @@ import { relayDirectory } from './directory.js';
 const usage = `Usage:
   sealpost relay start [--db sqlite:PATH | --db postgres://…] [--host 127.0.0.1] [--port 7311] [--domain DOMAIN]
                        [--tls-key KEY.pem --tls-cert CERT.pem] [--log-level info]
+                       [--expiry-days 5] [--retention-days 7] [--max-submission-mb 1024]
   sealpost relay mailbox add ADDRESS --cert CERT.pem [--db …]
   sealpost relay invite [ADDRESS] [--days 7] [--db …]
   sealpost relay demo [--data DIR] [--port 7311]
@@ -21,6 +22,8 @@ const usage = `Usage:
 
 start   runs a relay (Ctrl-C or SIGTERM stops it gracefully, finishing in-flight submissions).
         --db defaults to sqlite:sealpost-data/relay.db. Plain HTTP is only allowed on loopback.
+        Unacknowledged messages expire after --expiry-days; acknowledged ones are purged after
+        --retention-days.
 mailbox add  binds ADDRESS to the identity certificate CERT.pem (which must name ADDRESS).
 invite  prints a one-time code with which a key holder registers ADDRESS (or any address).
 demo    first run: creates DIR (default .sealpost-demo) with a development CA, two demo
@@ -56,8 +59,20 @@ async function start(args: string[], io: CliIo): Promise<number> {
       'tls-key': { type: 'string' },
       'tls-cert': { type: 'string' },
       'log-level': { type: 'string' },
+      'expiry-days': { type: 'string' },
+      'retention-days': { type: 'string' },
+      'max-submission-mb': { type: 'string' },
     },
   });
+  const positive = (name: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!(n > 0)) throw new UsageError(`--${name}: '${value}' is not a positive number`);
+    return n;
+  };
+  const expiryDays = positive('expiry-days', values['expiry-days']);
+  const retentionDays = positive('retention-days', values['retention-days']);
+  const maxSubmissionMb = positive('max-submission-mb', values['max-submission-mb']);
   if ((values['tls-key'] === undefined) !== (values['tls-cert'] === undefined)) throw new UsageError('--tls-key and --tls-cert go together');
   const port = Number(values.port ?? 7311);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: '${values.port}' is not a port`);
@@ -73,6 +88,9 @@ async function start(args: string[], io: CliIo): Promise<number> {
       logger: { level: values['log-level'] ?? 'info' },
       ...(values.domain ? { domain: values.domain.toLowerCase() } : {}),
       ...(tls ? { tls } : {}),
+      ...(expiryDays ? { expiryMs: expiryDays * 86_400_000 } : {}),
+      ...(retentionDays ? { retentionMs: retentionDays * 86_400_000 } : {}),
+      ...(maxSubmissionMb ? { maxSubmissionBytes: Math.floor(maxSubmissionMb * 1024 * 1024) } : {}),
     });
     io.stdout(`relay listening on ${server.url} (${store.kind})\n`);
     return 0;

@@ -98,5 +98,6 @@ describe('sealpost relay, send, inbox, fetch', () => {
     expect(res.stderr).toMatch(/refusing plain HTTP on 0.0.0.0/);
     expect((await sealpost(['send', '--relay', server.url])).code).toBe(2);
     expect((await sealpost(['relay', 'frobnicate'])).code).toBe(2);
+    expect((await sealpost(['relay', 'start', '--expiry-days', '0', '--port', '0'])).code).toBe(2);
   });
 });
