@@ -22,6 +22,8 @@ export interface SqlExecutor {
 const TOP = '\u{10FFFF}';
 const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 const ROWS_PER_INSERT = 100;
+/** Rows counted per filter when choosing which filter drives a multi-parameter search. */
+const ESTIMATE_CAP = 5000;
 
 interface ChainOut {
   source: DirectoryType;
@@ -215,6 +217,19 @@ export class SqlDirectoryStore implements DirectoryStore {
     let more: boolean;
     let total: number | undefined;
     const want = query.offset + query.count + 1;
+    // With several filters, drive the scan with the most selective one: count each filter's rows
+    // up to a cap (a bounded index range read) and start from the smallest. "smi… in Kavelo"
+    // then walks Kavelo's few hundred roles, not every Smith in the country.
+    if (indexed.length > 1) {
+      const estimates = new Map<Filter, number>();
+      for (const f of indexed) {
+        const params: unknown[] = [query.type, f.param];
+        const cond = condition(f, 'i', params);
+        const [row] = await this.#db.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM dir_index i WHERE i.type = ? AND i.param = ? AND ${cond} LIMIT ${ESTIMATE_CAP}) AS capped`, params);
+        estimates.set(f, Number(row?.n ?? 0));
+      }
+      indexed.sort((a, b) => estimates.get(a)! - estimates.get(b)!);
+    }
     const [driving, ...rest] = indexed;
     if (!driving) {
       const params: unknown[] = [query.type];
