@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { resolveConfig } from './config.js';
 import type { RelayConfig } from './config.js';
+import { directoryPlugin } from './directory/plugin.js';
 import { Metrics } from './internal/metrics.js';
 import { checkToken } from './internal/tokens.js';
 import { contextPlugin } from './plugins/context.js';
@@ -106,5 +107,6 @@ export async function buildApp(input: RelayConfig): Promise<FastifyInstance> {
   await app.register(mailboxPlugin);
   await app.register(submitPlugin);
   await app.register(inboxPlugin);
+  if (config.directory) await app.register(directoryPlugin, config.directory);
   return app;
 }

@@ -1,3 +1,4 @@
+import type { DirectoryPluginOptions } from './directory/plugin.js';
 import type { RelayStore } from './storage/types.js';
 
 /** Everything the relay app needs, passed explicitly (no globals, no environment reads). */
@@ -34,9 +35,11 @@ export interface RelayConfig {
   requestTimeoutMs?: number;
   /** TLS key and certificate (PEM). Without them the server only listens on loopback. */
   tls?: { key: string | Uint8Array; cert: string | Uint8Array };
+  /** Serve the provider directory under /fhir (relay/directory), signed with `directory.signer`. Default: not served. */
+  directory?: DirectoryPluginOptions;
 }
 
-export type ResolvedConfig = Required<Omit<RelayConfig, 'domain' | 'tls' | 'logger'>> & Pick<RelayConfig, 'domain' | 'tls' | 'logger'>;
+export type ResolvedConfig = Required<Omit<RelayConfig, 'domain' | 'tls' | 'logger' | 'directory'>> & Pick<RelayConfig, 'domain' | 'tls' | 'logger' | 'directory'>;
 
 export function resolveConfig(config: RelayConfig): ResolvedConfig {
   return {
