@@ -9,6 +9,9 @@
  * - nameSuburb: `PractitionerRole?practitioner.name=<family>&organization.address-city=<suburb>`;
  * - identifier: `Practitioner?identifier=<HPI-I system>|<value>`.
  *
+ * typeaheadHttpP95ms runs the same typeahead through the /fhir route (fastify inject, so no
+ * sockets): serialisation and the ES256 answer signature included.
+ *
  * SQLite is loaded through DirectoryStore.put (the import path); PostgreSQL is filled by copying
  * the SQLite tables (same schema) with UNNEST batches, indexes rebuilt after, then ANALYZE.
  * Bounded: about 2 minutes to load SQLite on the default scale, 2 more for PostgreSQL.
@@ -20,7 +23,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { openSqliteDirectoryStore } from '../../relay/directory/index.js';
+import Fastify from 'fastify';
+import { createDevCa, generateIdentity } from '@sealpost/sdk/crypto';
+import { SIGNATURE_HEADER } from '@sealpost/sdk/directory';
+import { directoryPlugin, openSqliteDirectoryStore } from '../../relay/directory/index.js';
 import type { DirectoryStore } from '../../relay/directory/index.js';
 import { openPostgresDirectoryStore } from '../../relay/directory/storage/postgres.js';
 import { DIRECTORY_MIGRATIONS } from '../../relay/directory/storage/migrations.js';
@@ -36,6 +42,8 @@ import type { GeneratedDirectory } from './generate.js';
 interface Figures {
   typeaheadP50ms: number;
   typeaheadP95ms: number;
+  /** The same typeahead through the relay's HTTP route (fastify inject): JSON, signature (ES256). */
+  typeaheadHttpP95ms: number;
   nameSuburbP50ms: number;
   nameSuburbP95ms: number;
   identifierP50ms: number;
@@ -87,13 +95,35 @@ async function measure(store: DirectoryStore, type: string, list: string[]): Pro
   return times;
 }
 
+async function measureHttp(store: DirectoryStore, list: string[]): Promise<number[]> {
+  const ca = await createDevCa({ name: 'Bench CA' });
+  const { identity } = await generateIdentity({ name: 'relay.bench.example', address: 'relay@relay.bench.example', issuer: ca.identity });
+  const app = Fastify({ logger: false });
+  await app.register(directoryPlugin, { store, signer: identity });
+  const times: number[] = [];
+  try {
+    for (const [i, qs] of list.entries()) {
+      const start = performance.now();
+      const res = await app.inject({ method: 'GET', url: `/fhir/PractitionerRole?${qs}` });
+      const elapsed = performance.now() - start;
+      if (res.statusCode !== 200 || !res.headers[SIGNATURE_HEADER]) throw new Error(`HTTP typeahead answered ${res.statusCode}`);
+      if (i >= list.length / 10) times.push(elapsed);
+    }
+  } finally {
+    await app.close();
+  }
+  return times;
+}
+
 async function run(store: DirectoryStore, q: ReturnType<typeof queries>, loadSeconds: number): Promise<Figures> {
   const typeahead = await measure(store, 'PractitionerRole', q.typeahead);
+  const typeaheadHttp = await measureHttp(store, q.typeahead);
   const nameSuburb = await measure(store, 'PractitionerRole', q.nameSuburb);
   const identifier = await measure(store, 'Practitioner', q.identifier);
   return {
     typeaheadP50ms: percentile(typeahead, 50),
     typeaheadP95ms: percentile(typeahead, 95),
+    typeaheadHttpP95ms: percentile(typeaheadHttp, 95),
     nameSuburbP50ms: percentile(nameSuburb, 50),
     nameSuburbP95ms: percentile(nameSuburb, 95),
     identifierP50ms: percentile(identifier, 50),
@@ -208,7 +238,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } else {
     process.stdout.write(`directory search, ${roles} practitioner roles, ${organisations} organisations (ms)\n`);
     for (const [store, f] of Object.entries(cases)) {
-      process.stdout.write(`${store.padEnd(9)} typeahead p50 ${f.typeaheadP50ms} p95 ${f.typeaheadP95ms} | name+suburb p50 ${f.nameSuburbP50ms} p95 ${f.nameSuburbP95ms} | identifier p50 ${f.identifierP50ms} p95 ${f.identifierP95ms} | load ${f.loadSeconds} s\n`);
+      process.stdout.write(`${store.padEnd(9)} typeahead p50 ${f.typeaheadP50ms} p95 ${f.typeaheadP95ms} (HTTP + signature p95 ${f.typeaheadHttpP95ms}) | name+suburb p50 ${f.nameSuburbP50ms} p95 ${f.nameSuburbP95ms} | identifier p50 ${f.identifierP50ms} p95 ${f.identifierP95ms} | load ${f.loadSeconds} s\n`);
     }
     for (const note of notes) process.stdout.write(`${note}\n`);
   }
