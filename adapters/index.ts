@@ -17,3 +17,8 @@ export { IDENTIFIER_SYSTEMS, matchPatient, scoreDemographics } from './match/mat
 export { compareFamily, compareGiven, normalizeName } from './match/names.js';
 export type { ReviewItem } from './match/review-queue.js';
 export { ReviewQueue } from './match/review-queue.js';
+export type { AckFileEvent, ImportFolderOptions } from './file-drop/import-folder.js';
+export { ImportFolder, readAckFiles } from './file-drop/import-folder.js';
+export type { EmrTarget, ImportPipelineOptions, ImportRecord, ImportRunResult, ImportState, InboxItem, InboxSource, ReceiptSink, RenderedLetter } from './import/pipeline.js';
+export { ImportPipeline } from './import/pipeline.js';
+export { renderHl7Letter } from './import/render-hl7.js';

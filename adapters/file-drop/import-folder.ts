@@ -1,0 +1,129 @@
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseMessage } from '@sealpost/sdk/hl7v2';
+
+/** Options of {@link ImportFolder}. */
+export interface ImportFolderOptions {
+  /** The EMR's import folder. */
+  dir: string;
+  /**
+   * Folder for temporary files and filing markers; must be on the same filesystem as `dir` (the
+   * final step is a rename). Default `<dir>/.sealpost`: EMRs read files, not sub-folders.
+   */
+  workDir?: string;
+  /** File name pattern; `{id}` is replaced by the messageId made safe for file names (default `{id}.hl7`). */
+  name?: string;
+}
+
+/** An EMR acknowledgement read back from the acknowledgement folder. */
+export interface AckFileEvent {
+  file: string;
+  /** MSA-1 of the acknowledgement. */
+  code: string;
+  /** MSA-2: the MSH-10 of the message the EMR imported. */
+  controlId: string;
+  text: string;
+}
+
+const safe = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, '_');
+
+function writeDurably(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    let at = 0;
+    while (at < bytes.length) at += writeSync(fd, bytes, at);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes letters into an EMR's import folder atomically and exactly once per messageId, across
+ * crashes:
+ *
+ * 1. the bytes go to `<workDir>/<id>.partial`, fsync, rename to `<id>.ready`, fsync the folder;
+ * 2. the marker `<id>.filed` is written and fsynced;
+ * 3. `<id>.ready` is renamed into `dir`, and `dir` is fsynced.
+ *
+ * A retry after a crash redoes step 1 when there is no marker (nothing reached `dir`), finishes
+ * step 3 when the marker and `.ready` exist, and does nothing when only the marker exists — even
+ * if the EMR has already consumed the file. The EMR never sees a partial file.
+ */
+export class ImportFolder {
+  readonly #dir: string;
+  readonly #work: string;
+  readonly #name: string;
+
+  constructor(options: ImportFolderOptions) {
+    this.#dir = options.dir;
+    this.#work = options.workDir ?? join(options.dir, '.sealpost');
+    this.#name = options.name ?? '{id}.hl7';
+    if (!this.#name.includes('{id}')) throw new TypeError("ImportFolder: name must contain '{id}'");
+    mkdirSync(this.#dir, { recursive: true });
+    mkdirSync(this.#work, { recursive: true });
+  }
+
+  /** Files `bytes` under `messageId`; resolves to the final path and whether this call wrote it (`false`: it was filed before). */
+  file(messageId: string, bytes: Uint8Array): { path: string; written: boolean } {
+    const id = safe(messageId);
+    const final = join(this.#dir, this.#name.replace('{id}', id));
+    const ready = join(this.#work, `${id}.ready`);
+    const marker = join(this.#work, `${id}.filed`);
+    if (existsSync(marker)) {
+      if (!existsSync(ready)) return { path: final, written: false };
+    } else {
+      const partial = join(this.#work, `${id}.partial`);
+      writeDurably(partial, bytes);
+      renameSync(partial, ready);
+      syncDir(this.#work);
+      writeDurably(marker, new TextEncoder().encode(final));
+      syncDir(this.#work);
+    }
+    renameSync(ready, final);
+    syncDir(this.#dir);
+    return { path: final, written: true };
+  }
+
+  /** Whether `messageId` has been filed (its marker exists). */
+  isFiled(messageId: string): boolean {
+    return existsSync(join(this.#work, `${safe(messageId)}.filed`));
+  }
+}
+
+/**
+ * Reads the EMR's acknowledgement files from `dir` whose names match `pattern` (default
+ * `/\.ack$/i`), parses each as an HL7 ACK, and moves it to `<dir>/processed/` once read, so a
+ * restart does not report it twice. Unreadable files are moved to `<dir>/error/`.
+ */
+export function readAckFiles(dir: string, options: { pattern?: RegExp } = {}): AckFileEvent[] {
+  const pattern = options.pattern ?? /\.ack$/i;
+  const done = join(dir, 'processed');
+  const failed = join(dir, 'error');
+  mkdirSync(done, { recursive: true });
+  const events: AckFileEvent[] = [];
+  for (const file of readdirSync(dir).sort()) {
+    if (!pattern.test(file)) continue;
+    const path = join(dir, file);
+    try {
+      const ack = parseMessage(readFileSync(path));
+      const controlId = ack.get('MSA-2');
+      if (!controlId) throw new Error('no MSA-2');
+      events.push({ file, code: ack.get('MSA-1') ?? '', controlId, text: ack.get('MSA-3') ?? '' });
+      renameSync(path, join(done, file));
+    } catch {
+      mkdirSync(failed, { recursive: true });
+      renameSync(path, join(failed, file));
+    }
+  }
+  return events;
+}

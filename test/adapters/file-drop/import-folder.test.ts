@@ -1,0 +1,60 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ImportFolder, readAckFiles } from '../../../adapters/file-drop/import-folder.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const temp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'sealpost-drop-'));
+  dirs.push(d);
+  return d;
+};
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('ImportFolder', () => {
+  it('writes through a temporary name, files each messageId once, and names files by pattern', () => {
+    const dir = temp();
+    const folder = new ImportFolder({ dir: join(dir, 'in'), name: 'SP_{id}.hl7' });
+    expect(folder.file('urn:uuid:1/2', enc('MSH|one'))).toEqual({ path: join(dir, 'in', 'SP_urn_uuid_1_2.hl7'), written: true });
+    expect(folder.isFiled('urn:uuid:1/2')).toBe(true);
+    // The EMR consumed the file; a retry after a crash must not put it back.
+    rmSync(join(dir, 'in', 'SP_urn_uuid_1_2.hl7'));
+    expect(folder.file('urn:uuid:1/2', enc('MSH|one')).written).toBe(false);
+    expect(readdirSync(join(dir, 'in')).filter((f) => !f.startsWith('.'))).toEqual([]);
+    expect(() => new ImportFolder({ dir, name: 'fixed.hl7' })).toThrow(TypeError);
+  });
+
+  it('finishes a filing interrupted after the marker (the .ready file is renamed in), and redoes one interrupted before it', () => {
+    const dir = temp();
+    const work = join(dir, 'work');
+    const folder = new ImportFolder({ dir: join(dir, 'in'), workDir: work });
+    // Crash state A: marker and .ready written, rename not done.
+    writeFileSync(join(work, 'm1.ready'), 'MSH|m1');
+    writeFileSync(join(work, 'm1.filed'), 'x');
+    expect(folder.file('m1', enc('MSH|m1'))).toMatchObject({ written: true });
+    expect(readFileSync(join(dir, 'in', 'm1.hl7'), 'utf8')).toBe('MSH|m1');
+    // Crash state B: a partial write and no marker: nothing reached the EMR, so it is written whole.
+    writeFileSync(join(work, 'm2.partial'), 'MSH|m');
+    expect(folder.file('m2', enc('MSH|m2-complete'))).toMatchObject({ written: true });
+    expect(readFileSync(join(dir, 'in', 'm2.hl7'), 'utf8')).toBe('MSH|m2-complete');
+    expect(readdirSync(work).sort()).toEqual(['m1.filed', 'm2.filed']);
+  });
+});
+
+describe('readAckFiles', () => {
+  it('turns matching acknowledgement files into events once, and sets aside unreadable ones', () => {
+    const dir = temp();
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'a.ack'), 'MSH|^~\\&|EMR|GP|SEALPOST|GP|20260101||ACK^R01^ACK|A1|P|2.5.1\rMSA|AA|CTRL-1|Imported\r');
+    writeFileSync(join(dir, 'b.ack'), 'garbage');
+    writeFileSync(join(dir, 'c.txt'), 'ignored');
+    expect(readAckFiles(dir)).toEqual([{ file: 'a.ack', code: 'AA', controlId: 'CTRL-1', text: 'Imported' }]);
+    expect(readAckFiles(dir)).toEqual([]);
+    expect(existsSync(join(dir, 'processed', 'a.ack'))).toBe(true);
+    expect(existsSync(join(dir, 'error', 'b.ack'))).toBe(true);
+    renameSync(join(dir, 'c.txt'), join(dir, 'c.ACK'));
+    expect(readAckFiles(dir, { pattern: /\.ACK$/ })).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Child process of the crash test: runs the import pipeline over `<dir>/inbox/*.p7m` into
+ * `<dir>/emr-import` until the inbox is empty, then exits 0. The parent kills it with SIGKILL at
+ * random moments and starts it again.
+ */
+import { readdirSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TrustStore, unlockIdentity } from '@sealpost/sdk/crypto';
+import { ImportFolder } from '../../../adapters/file-drop/import-folder.js';
+import { ImportPipeline } from '../../../adapters/import/pipeline.js';
+import { renderHl7Letter } from '../../../adapters/import/render-hl7.js';
+import type { PatientCandidate } from '../../../adapters/match/match-patient.js';
+
+const dir = process.argv[2]!;
+const inbox = join(dir, 'inbox');
+const receipts = join(dir, 'receipts');
+mkdirSync(receipts, { recursive: true });
+const stored = JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')) as { certificate: string; chain: string[]; encryptedKey: string; ca: string };
+const b64 = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'base64'));
+const identity = await unlockIdentity({ certificate: b64(stored.certificate), chain: stored.chain.map(b64), encryptedKey: b64(stored.encryptedKey) }, 'crash-test');
+const trust = new TrustStore().addAnchor(b64(stored.ca));
+const patients = JSON.parse(readFileSync(join(dir, 'patients.json'), 'utf8')) as PatientCandidate[];
+const folder = new ImportFolder({ dir: join(dir, 'emr-import'), workDir: join(dir, 'emr-work') });
+
+const pipeline = new ImportPipeline({
+  path: join(dir, 'agent.db'),
+  identity,
+  trust,
+  batchSize: 7,
+  source: {
+    fetch: (limit) =>
+      Promise.resolve(
+        readdirSync(inbox)
+          .filter((f) => f.endsWith('.p7m'))
+          .sort()
+          .slice(0, limit)
+          .map((f) => ({ id: f, envelope: new Uint8Array(readFileSync(join(inbox, f))) })),
+      ),
+    remove: (id) => Promise.resolve(rmSync(join(inbox, id), { force: true })),
+  },
+  target: {
+    findPatients: () => Promise.resolve(patients),
+    file: (letter, patientId, messageId) => Promise.resolve(void folder.file(messageId, letter.content)),
+  },
+  receipts: {
+    send: (receipt, info) => Promise.resolve(writeFileSync(join(receipts, `${info.messageId}.${info.status}`), receipt)),
+  },
+  render: (payload) => renderHl7Letter(payload),
+});
+
+for (;;) {
+  await pipeline.runOnce();
+  if (readdirSync(inbox).length === 0 && pipeline.list('received').length + pipeline.list('opened').length + pipeline.list('delivered').length + pipeline.list('matched').length + pipeline.list('filed').length === 0) break;
+}
+if (!existsSync(join(dir, 'emr-import'))) process.exit(3);
+pipeline.close();
+process.exit(0);

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDevCa, generateIdentity, sealEnvelope, TrustStore, verifyReceipt } from '@sealpost/sdk/crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImportFolder } from '../../../adapters/file-drop/import-folder.js';
+import { ImportPipeline } from '../../../adapters/import/pipeline.js';
+import type { InboxItem } from '../../../adapters/import/pipeline.js';
+import { renderHl7Letter } from '../../../adapters/import/render-hl7.js';
+import type { PatientCandidate } from '../../../adapters/match/match-patient.js';
+import { IDENTIFIER_SYSTEMS } from '../../../adapters/match/match-patient.js';
+import { oru } from '../support/messages.js';
+
+const T0 = new Date(Date.now() - 24 * 3600_000);
+const JANE: PatientCandidate = { id: 'patient-jane', identifiers: [{ system: IDENTIFIER_SYSTEMS.medicare, value: '8003608166' }], family: 'Citizen', given: ['Jane'], birthDate: '1980-01-01', sex: 'female', postcode: '2000' };
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+let ctx: Awaited<ReturnType<typeof setup>>;
+async function setup() {
+  const ca = await createDevCa({ notBefore: T0 });
+  const sender = await generateIdentity({ name: 'ACME Pathology', address: 'results@acme-path.example', issuer: ca.identity, notBefore: T0 });
+  const practice = await generateIdentity({ name: 'Harbourside GP', address: 'inbox@harbourside-gp.example', issuer: ca.identity, notBefore: T0 });
+  const trust = new TrustStore().addAnchor(ca.identity.certificate);
+  const seal = async (hl7: string, messageId: string) =>
+    (await sealEnvelope(enc(hl7), { sender: sender.identity, recipients: [practice.identity.certificate], messageId, receipt: true, mediaType: 'application/hl7-v2' })).envelope;
+  return { ca, sender, practice, trust, seal };
+}
+beforeAll(async () => {
+  ctx = await setup();
+});
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const temp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'sealpost-import-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('import pipeline', () => {
+  it('files a matched letter once, queues an unknown patient for review, and sends delivered, imported and rejected receipts', async () => {
+    const dir = temp();
+    const unknownLetter = await ctx.seal(oru('C2', { family: 'Unknown' }).replace('8003608166690503^^^AUSHIC^NI', 'X1^^^OTHER'), 'msg-2');
+    const inbox = new Map<string, Uint8Array>([
+      ['i1', await ctx.seal(oru('C1'), 'msg-1')],
+      ['i2', unknownLetter],
+      ['i3', await ctx.seal('not hl7 at all', 'msg-3')],
+      ['i4', new Uint8Array([1, 2, 3])],
+    ]);
+    const receipts: { messageId: string; status: string; reason?: string; bytes: Uint8Array }[] = [];
+    const folder = new ImportFolder({ dir: join(dir, 'import') });
+    const pipeline = new ImportPipeline({
+      path: join(dir, 'agent.db'),
+      identity: ctx.practice.identity,
+      trust: ctx.trust,
+      source: { fetch: () => Promise.resolve([...inbox].map(([id, envelope]): InboxItem => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) },
+      target: { findPatients: () => Promise.resolve([JANE]), file: (l, _p, id) => Promise.resolve(void folder.file(id, l.content)) },
+      receipts: { send: (bytes, info) => Promise.resolve(void receipts.push({ ...info, bytes })) },
+      render: (payload) => renderHl7Letter(payload),
+    });
+    const first = await pipeline.runOnce();
+    expect(first).toEqual({ fetched: 4, filed: 1, review: 1, rejected: 1, invalid: 1 });
+    expect(inbox.size).toBe(0);
+    expect(readdirSync(join(dir, 'import')).filter((f) => !f.startsWith('.'))).toEqual(['msg-1.hl7']);
+    expect(readFileSync(join(dir, 'import', 'msg-1.hl7'), 'utf8')).toBe(oru('C1'));
+    expect(pipeline.record('i1')).toMatchObject({ state: 'done', patientId: 'patient-jane', messageId: 'msg-1' });
+    expect(pipeline.record('i4')?.state).toBe('invalid');
+    expect(pipeline.record('i3')).toMatchObject({ state: 'done-rejected' });
+    const [pending] = pipeline.review.list();
+    // Same given name, birth date, sex and postcode but another surname: a weak match, never filed.
+    expect(pending).toMatchObject({ messageId: 'msg-2', reason: 'best demographic score 0.7 is below 0.9' });
+    pipeline.review.reject(pending!.id, 'reception@harbourside');
+    expect(await pipeline.runOnce()).toEqual({ fetched: 0, filed: 0, review: 0, rejected: 1, invalid: 0 });
+    expect(receipts.map((r) => `${r.messageId}:${r.status}${r.reason ? `:${r.reason}` : ''}`)).toEqual([
+      'msg-1:delivered',
+      'msg-1:imported',
+      'msg-2:delivered',
+      'msg-3:delivered',
+      "msg-3:rejected:cannot read the letter: message 1, segment 1: a message must start with MSH, found 'not' (byte 0)",
+      'msg-2:rejected:patient not found',
+    ]);
+    // The sender verifies the rejection receipt with its own trust.
+    const rejected = receipts.at(-1)!;
+    const verified = await verifyReceipt(rejected.bytes, unknownLetter, { identity: ctx.sender.identity, trust: ctx.trust });
+    expect(verified).toMatchObject({ status: { status: 'rejected', reason: 'patient not found', messageId: 'msg-2' } });
+    pipeline.close();
+  });
+
+  it('survives kill -9 at random points during a batch of 120 letters: every letter filed exactly once', async () => {
+    const dir = temp();
+    const N = 120;
+    mkdirSync(join(dir, 'inbox'));
+    for (let i = 0; i < N; i++) {
+      const id = String(i).padStart(3, '0');
+      const unknown = i % 10 === 9;
+      const hl7 = unknown ? oru(`C${id}`, { family: 'Stranger' }).replace('8003608166690503^^^AUSHIC^NI', 'X^^^OTHER') : oru(`C${id}`);
+      writeFileSync(join(dir, 'inbox', `${id}.p7m`), await ctx.seal(hl7, `msg-${id}`));
+    }
+    const key = await ctx.practice.exportEncryptedKey('crash-test', { iterations: 1000 } as never);
+    const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64');
+    writeFileSync(join(dir, 'identity.json'), JSON.stringify({ certificate: b64(ctx.practice.identity.certificate), chain: ctx.practice.identity.chain.map(b64), encryptedKey: b64(key), ca: b64(ctx.ca.identity.certificate) }));
+    writeFileSync(join(dir, 'patients.json'), JSON.stringify([JANE]));
+    // The "EMR": takes each file out of the import folder as soon as it appears, keeping every copy.
+    const importDir = join(dir, 'emr-import');
+    const consumed = join(dir, 'emr-consumed');
+    mkdirSync(importDir, { recursive: true });
+    mkdirSync(consumed);
+    let copies = 0;
+    const emr = setInterval(() => {
+      for (const f of readdirSync(importDir)) if (!f.startsWith('.')) renameSync(join(importDir, f), join(consumed, `${f}.${copies++}`));
+    }, 3);
+    const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+    const run = (killAfterMs?: number) =>
+      new Promise<{ code: number | null; killed: boolean }>((resolve) => {
+        const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', child, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const timer = killAfterMs === undefined ? undefined : setTimeout(() => p.kill('SIGKILL'), killAfterMs);
+        p.on('exit', (code, signal) => {
+          clearTimeout(timer);
+          if (code !== 0 && signal !== 'SIGKILL') console.error(stderr);
+          resolve({ code, killed: signal === 'SIGKILL' });
+        });
+      });
+    let kills = 0;
+    let finished = false;
+    for (let round = 0; round < 15 && !finished; round++) {
+      // The child needs ~0.5 s to start; kills land before, during and after filing steps.
+      const r = await run(500 + Math.floor(Math.random() * 700));
+      if (r.killed) kills++;
+      else {
+        expect(r.code).toBe(0);
+        finished = true;
+      }
+    }
+    if (!finished) expect((await run()).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 50));
+    clearInterval(emr);
+    const files = readdirSync(consumed);
+    const byMessage = new Map<string, number>();
+    for (const f of files) byMessage.set(f.replace(/\.hl7\.\d+$/, ''), (byMessage.get(f.replace(/\.hl7\.\d+$/, '')) ?? 0) + 1);
+    const expected = Array.from({ length: N }, (_, i) => String(i).padStart(3, '0')).filter((id) => Number(id) % 10 !== 9).map((id) => `msg-${id}`);
+    expect([...byMessage.keys()].sort()).toEqual(expected);
+    expect([...byMessage.values()].every((n) => n === 1)).toBe(true);
+    for (const f of files) expect(readFileSync(join(consumed, f), 'utf8')).toMatch(/^MSH\|/);
+    expect(readdirSync(join(dir, 'inbox'))).toEqual([]);
+    const receipts = readdirSync(join(dir, 'receipts'));
+    expect(receipts.filter((r) => r.endsWith('.imported')).length).toBe(expected.length);
+    expect(receipts.filter((r) => r.endsWith('.delivered')).length).toBe(N);
+    expect(existsSync(join(dir, 'agent.db'))).toBe(true);
+    // Without kills this test would prove nothing.
+    expect(kills).toBeGreaterThanOrEqual(2);
+  }, 180_000);
+});
