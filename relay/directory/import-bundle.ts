@@ -19,12 +19,14 @@ export interface ImportOptions {
   batchSize?: number;
 }
 
+/** One invalid resource or identifier in an imported file. */
 export interface ImportIssue {
   /** FHIRPath-like location, e.g. `Bundle.entry[3].resource.identifier[0]`. */
   location: string;
   reason: string;
 }
 
+/** What {@link importDirectory} did. */
 export interface ImportReport {
   imported: Partial<Record<DirectoryType, number>>;
   /** Resource types not held by the directory, with counts. */

@@ -15,6 +15,7 @@ import { parseQuery, QueryError } from './internal/parse-query.js';
 import { isDirectoryType } from './internal/search-params.js';
 import type { DirectoryStore } from './storage/types.js';
 
+/** Options of {@link directoryPlugin}. */
 export interface DirectoryPluginOptions {
   store: DirectoryStore;
   /** Relay identity that signs every answer. Without it answers are unsigned (development only). */
@@ -25,6 +26,7 @@ export interface DirectoryPluginOptions {
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
+/** The fastify plugin serving `/fhir` (name `sealpost-directory`, encapsulated). */
 export const directoryPlugin = fp<DirectoryPluginOptions>(
   async (app, options) => {
     const { store, signer } = options;

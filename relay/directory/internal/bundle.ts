@@ -12,6 +12,7 @@ function pageUrl(base: string, type: string, search: URLSearchParams, offset: nu
   return `${base}/${type}${query ? `?${query}` : ''}`;
 }
 
+/** The searchset Bundle for a page: matches, `_include`d resources, self/first/previous/next links. */
 export async function searchBundle(store: DirectoryStore, base: string, parsed: ParsedQuery, page: SearchPage, search: URLSearchParams, selfUrl: string): Promise<Resource> {
   const { query } = parsed;
   const link = [{ relation: 'self', url: selfUrl }];
@@ -50,6 +51,7 @@ export async function searchBundle(store: DirectoryStore, base: string, parsed: 
   };
 }
 
+/** An OperationOutcome with one issue. */
 export function operationOutcome(code: string, diagnostics: string, severity: 'error' | 'fatal' = 'error'): Resource {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
 }

@@ -6,15 +6,19 @@ import { normaliseText, paramKind, relativeReference, SEARCH_PARAMS } from './se
 import type { DirectoryType } from './search-params.js';
 import type { Filter, SearchQuery } from '../storage/types.js';
 
+/** Page size without `_count`. */
 export const DEFAULT_COUNT = 20;
+/** Largest `_count` served (larger values are lowered to it). */
 export const MAX_COUNT = 500;
 /** Deepest offset served: paging through more is an export, not a search. */
 export const MAX_OFFSET = 10_000;
 
+/** A search the directory refuses (answered 400 with an OperationOutcome). */
 export class QueryError extends Error {
   readonly code = 'ERR_DIRECTORY_QUERY';
 }
 
+/** A parsed search: the store query and the `_include`s to add. */
 export interface ParsedQuery {
   query: SearchQuery;
   /** `_include` values as given, e.g. `PractitionerRole:organization`. */
@@ -47,6 +51,7 @@ function splitOr(value: string): string[] {
   return out;
 }
 
+/** Parses a search query string for `type`; throws QueryError for what the directory does not support. */
 export function parseQuery(type: DirectoryType, search: URLSearchParams): ParsedQuery {
   const filters: Filter[] = [];
   const includes: ParsedQuery['includes'] = [];

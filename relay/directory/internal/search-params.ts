@@ -3,9 +3,11 @@
  * from a resource. One table drives indexing, query parsing, `_include` and the
  * CapabilityStatement, so the three cannot disagree.
  */
+/** The resource types the directory holds and serves. */
 export const DIRECTORY_TYPES = ['Organization', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Endpoint'] as const;
 export type DirectoryType = (typeof DIRECTORY_TYPES)[number];
 
+/** FHIR search parameter types the directory supports. */
 export type ParamKind = 'string' | 'token' | 'reference';
 
 /** One indexed value. `system` is set for tokens (identifier, specialty). */
@@ -14,6 +16,7 @@ export interface IndexTerm {
   system: string;
 }
 
+/** One search parameter: its type, documentation (CapabilityStatement) and value extractor. */
 export interface ParamDefinition {
   kind: ParamKind;
   documentation: string;
@@ -136,6 +139,7 @@ const organizationParam = (path: string): ParamDefinition => ({ kind: 'reference
 const cityParam: ParamDefinition = { kind: 'string', documentation: 'City or suburb of an address (prefix, accent- and case-insensitive)', extract: (r) => addressParts(r, 'city') };
 const postcodeParam: ParamDefinition = { kind: 'string', documentation: 'Postal code of an address', extract: (r) => addressParts(r, 'postalCode') };
 
+/** Search parameters per type (FHIR R4 names). */
 export const SEARCH_PARAMS: Record<DirectoryType, Record<string, ParamDefinition>> = {
   Organization: {
     name: { kind: 'string', documentation: 'Name or alias (prefix of any word; :contains, :exact)', extract: (r) => stringTerms([str(r.name), ...list(r.alias).map(str)]) },
@@ -206,6 +210,7 @@ export function paramKind(type: DirectoryType, param: string): ParamKind | undef
   return SEARCH_PARAMS[chain.target][target]?.kind;
 }
 
+/** True for the five directory resource types. */
 export function isDirectoryType(value: string): value is DirectoryType {
   return (DIRECTORY_TYPES as readonly string[]).includes(value);
 }

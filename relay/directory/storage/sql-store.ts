@@ -8,6 +8,7 @@ import type { DirectoryType, Resource } from '../internal/search-params.js';
 import { DIRECTORY_MIGRATIONS } from './migrations.js';
 import type { DirectoryStore, Filter, SearchPage, SearchQuery } from './types.js';
 
+/** What the store needs from an engine: queries with `?` placeholders, transactions, scripts. */
 export interface SqlExecutor {
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;
   run(sql: string, params?: unknown[]): Promise<number>;
@@ -71,6 +72,7 @@ function condition(filter: Filter, alias: string, params: unknown[]): string {
 
 const selectivity = (filter: Filter): number => (filter.match === 'exact' ? 0 : filter.match === 'prefix' ? 1 : 2);
 
+/** The DirectoryStore over an engine's executor (open it with openSqliteDirectoryStore / openPostgresDirectoryStore). */
 export class SqlDirectoryStore implements DirectoryStore {
   readonly kind: 'sqlite' | 'postgres';
   readonly #db: SqlExecutor;

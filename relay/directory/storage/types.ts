@@ -6,6 +6,7 @@
  */
 import type { DirectoryType, Resource } from '../internal/search-params.js';
 
+/** How a string filter compares: prefix of any word (default), whole value, or substring. */
 export type MatchMode = 'prefix' | 'exact' | 'contains';
 
 /** One search parameter: any alternative matches (FHIR comma = OR). */
@@ -17,6 +18,7 @@ export interface Filter {
   alternatives: { value?: string; system?: string }[];
 }
 
+/** A search as the store runs it (built by parseQuery from the FHIR query string). */
 export interface SearchQuery {
   type: DirectoryType;
   /** All must match (FHIR: repeated parameters = AND). */
@@ -28,6 +30,7 @@ export interface SearchQuery {
   total?: boolean;
 }
 
+/** One page of matches. */
 export interface SearchPage {
   resources: Resource[];
   /** True when more matches follow this page. */
@@ -35,6 +38,7 @@ export interface SearchPage {
   total?: number;
 }
 
+/** Storage of directory resources and their search index. */
 export interface DirectoryStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending schema migrations (idempotent, safe from several processes on PostgreSQL). */

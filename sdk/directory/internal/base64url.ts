@@ -15,4 +15,5 @@ export function fromBase64Url(text: string): Uint8Array {
   return out;
 }
 
+/** UTF-8 bytes of a string. */
 export const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
