@@ -10,7 +10,9 @@ export type AdapterErrorCode =
   | 'ERR_STORE'
   | 'ERR_MATCH_REVIEW_STATE'
   | 'ERR_IMPORT_STATE'
-  | 'ERR_IMPORT_RENDER';
+  | 'ERR_IMPORT_RENDER'
+  | 'ERR_EMR_REQUEST'
+  | 'ERR_EMR_AUTH';
 
 /**
  * Bad data or a failed peer seen by an adapter. `offset` is the byte offset in the stream where

@@ -22,3 +22,7 @@ export { ImportFolder, readAckFiles } from './file-drop/import-folder.js';
 export type { EmrTarget, ImportPipelineOptions, ImportRecord, ImportRunResult, ImportState, InboxItem, InboxSource, ReceiptSink, RenderedLetter } from './import/pipeline.js';
 export { ImportPipeline } from './import/pipeline.js';
 export { renderHl7Letter } from './import/render-hl7.js';
+export type { FhirEmrOptions } from './fhir/fhir-emr.js';
+export { FhirEmr, MESSAGE_ID_SYSTEM } from './fhir/fhir-emr.js';
+export type { SmartBackendOptions } from './fhir/smart-backend.js';
+export { signClientAssertion, smartBackendToken } from './fhir/smart-backend.js';
