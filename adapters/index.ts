@@ -26,3 +26,5 @@ export type { FhirEmrOptions } from './fhir/fhir-emr.js';
 export { FhirEmr, MESSAGE_ID_SYSTEM } from './fhir/fhir-emr.js';
 export type { SmartBackendOptions } from './fhir/smart-backend.js';
 export { signClientAssertion, smartBackendToken } from './fhir/smart-backend.js';
+export type { LetterSidecar, OutboundLetter, ScanOutboxOptions, ScanOutboxResult } from './file-drop/outbox-watcher.js';
+export { scanOutbox } from './file-drop/outbox-watcher.js';

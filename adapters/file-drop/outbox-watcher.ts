@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { parseMessage } from '@sealpost/sdk/hl7v2';
+
+/** Sidecar next to a PDF or RTF letter: `<letter>.json`, naming who it goes to and who it is about. */
+export interface LetterSidecar {
+  /** Sealpost address of the recipient. */
+  recipient: string;
+  patient: { family?: string; given?: string[]; birthDate?: string; identifiers?: { system: string; value: string }[] };
+  title?: string;
+}
+
+/** One letter picked up from the EMR's outbox folder. */
+export interface OutboundLetter {
+  /** File name in the outbox. */
+  file: string;
+  /** Deterministic id: `sha256:<hex>` of the file's bytes, so a resend after a crash carries the same messageId and the receiver drops the copy. */
+  messageId: string;
+  kind: 'hl7' | 'pdf' | 'rtf';
+  bytes: Uint8Array;
+  /** MSH-9 for HL7 letters (`REF^I12`, `ORU^R01`, `MDM^T02`). */
+  messageType?: string;
+  sidecar?: LetterSidecar;
+}
+
+/** Options of {@link scanOutbox}. */
+export interface ScanOutboxOptions {
+  /** Sends one letter; throwing moves it to `error/` with the message as the reason. */
+  send: (letter: OutboundLetter) => Promise<void>;
+  /** A file younger than this is left for the next scan: the EMR may still be writing it (default 2000 ms). */
+  settleMs?: number;
+  /** HL7 message types accepted (default REF, ORU, MDM). */
+  messageTypes?: string[];
+}
+
+/** What one scan did. */
+export interface ScanOutboxResult {
+  sent: string[];
+  failed: { file: string; reason: string }[];
+}
+
+const KINDS: Record<string, OutboundLetter['kind']> = { '.hl7': 'hl7', '.txt': 'hl7', '.pdf': 'pdf', '.rtf': 'rtf' };
+
+/**
+ * One pass over an EMR's outbox folder. Each settled letter is claimed by renaming it into
+ * `.sending/` (atomic), sent, then moved to `sent/`, or to `error/` beside `<file>.reason.txt`.
+ * HL7 letters must parse and be one of `messageTypes`; PDF and RTF letters need a `<file>.json`
+ * sidecar (which moves with them). A letter found in `.sending/` at the next scan was interrupted by
+ * a crash: it is sent again with the same messageId (the hash of its bytes), which the receiving
+ * agent recognises, so it is never imported twice. Call it on a timer; it is restart-safe.
+ */
+export async function scanOutbox(dir: string, options: ScanOutboxOptions): Promise<ScanOutboxResult> {
+  const settle = options.settleMs ?? 2000;
+  const types = options.messageTypes ?? ['REF', 'ORU', 'MDM'];
+  const sending = join(dir, '.sending');
+  for (const sub of [sending, join(dir, 'sent'), join(dir, 'error')]) mkdirSync(sub, { recursive: true });
+  const result: ScanOutboxResult = { sent: [], failed: [] };
+  const move = (from: string, to: string, file: string): void => {
+    renameSync(join(from, file), join(dir, to, file));
+    if (existsSync(join(from, `${file}.json`))) renameSync(join(from, `${file}.json`), join(dir, to, `${file}.json`));
+  };
+  // Interrupted letters first, then new ones, oldest name first.
+  const claimed = readdirSync(sending).filter((f) => KINDS[extname(f).toLowerCase()]);
+  const fresh = readdirSync(dir).filter((f) => {
+    if (!KINDS[extname(f).toLowerCase()]) return false;
+    const stat = statSync(join(dir, f));
+    return stat.isFile() && Date.now() - stat.mtimeMs >= settle;
+  });
+  for (const file of fresh.sort()) {
+    if (existsSync(join(dir, `${file}.json`))) renameSync(join(dir, `${file}.json`), join(sending, `${file}.json`));
+    renameSync(join(dir, file), join(sending, file));
+    claimed.push(file);
+  }
+  for (const file of claimed) {
+    try {
+      const bytes = new Uint8Array(readFileSync(join(sending, file)));
+      const kind = KINDS[extname(file).toLowerCase()]!;
+      const letter: OutboundLetter = { file: basename(file), messageId: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, kind, bytes };
+      if (kind === 'hl7') {
+        const message = parseMessage(bytes);
+        const type = message.get('MSH-9.1') ?? '';
+        if (!types.includes(type)) throw new Error(`message type '${message.messageType}' is not sent (accepted: ${types.join(', ')})`);
+        letter.messageType = message.messageType;
+      }
+      const sidecarPath = join(sending, `${file}.json`);
+      if (existsSync(sidecarPath)) letter.sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as LetterSidecar;
+      else if (kind !== 'hl7') throw new Error(`a ${kind.toUpperCase()} letter needs a sidecar ${file}.json naming the recipient and the patient`);
+      if (letter.sidecar && typeof letter.sidecar.recipient !== 'string') throw new Error(`${file}.json: "recipient" is missing`);
+      await options.send(letter);
+      move(sending, 'sent', file);
+      result.sent.push(file);
+    } catch (error) {
+      const reason = (error as Error).message;
+      move(sending, 'error', file);
+      writeFileSync(join(dir, 'error', `${file}.reason.txt`), `${reason}\n`);
+      result.failed.push({ file, reason });
+    }
+  }
+  return result;
+}
