@@ -13,6 +13,8 @@ const BENCHES: Record<string, () => Promise<{ main(argv: readonly string[]): Pro
   envelope: () => import('./envelope/main.js'),
   relay: () => import('./relay/main.js'),
   fhir: () => import('./fhir/main.js'),
+  mllp: () => import('./adapters/mllp.js'),
+  import: () => import('./adapters/import.js'),
   directory: () => import('./directory/main.js'),
 };
 
