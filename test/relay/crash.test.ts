@@ -60,7 +60,7 @@ interface Ledger {
  * Submits letters from `queue` with `concurrency` workers until `stop()` is called or the queue
  * is empty; records which got a 201 and which are in doubt (connection lost).
  */
-async function load(urls: () => string[], queue: Letter[], ledger: Ledger, concurrency: number, stopped: () => boolean): Promise<number> {
+async function load(urls: () => string[], queue: Letter[], ledger: Ledger, concurrency: number, stopped: () => boolean, attempts = 1): Promise<number> {
   let next = 0;
   const worker = async (n: number): Promise<void> => {
     while (!stopped() && next < queue.length) {
@@ -68,7 +68,7 @@ async function load(urls: () => string[], queue: Letter[], ledger: Ledger, concu
       const pool = urls();
       const url = pool[n % pool.length]!;
       try {
-        await client(url, alice).submit(letter.envelope, { messageId: letter.id, to: [bob.address] });
+        await client(url, alice, attempts).submit(letter.envelope, { messageId: letter.id, to: [bob.address] });
         ledger.accepted.add(letter.id);
         ledger.unknown.delete(letter.id);
       } catch {
@@ -106,6 +106,15 @@ async function verify(url: string, ledger: Ledger): Promise<void> {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits (bounded) until `test()` holds, so a kill lands only once the load is really flowing. */
+async function until(test: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const start = Date.now();
+  while (!test()) {
+    if (Date.now() - start > timeoutMs) throw new Error('load did not start flowing in time');
+    await pause(10);
+  }
+}
+
 describe('crash safety (SQLite)', () => {
   let dir: string;
   beforeAll(() => {
@@ -128,8 +137,12 @@ describe('crash safety (SQLite)', () => {
       const retry = letters.filter((l) => ledger.unknown.has(l.id));
       const queue = [...retry, ...letters.slice(round * perRound, (round + 1) * perRound)];
       let stop = false;
+      const before = ledger.accepted.size;
       const running = load(() => [url], queue, ledger, 12, () => stop);
-      await pause(150 + Math.floor(Math.random() * 450));
+      // Under a loaded machine the child and the logins can be slow: kill at a random moment
+      // after this round's first 201, not at a fixed time after the spawn.
+      await until(() => ledger.accepted.size > before);
+      await pause(Math.floor(Math.random() * 400));
       await relay.kill9();
       stop = true;
       const started = await running;
@@ -140,8 +153,9 @@ describe('crash safety (SQLite)', () => {
     }
     relay = await spawnRelay(env);
     try {
-      // Finish the letters in doubt so every one of them ends up accepted exactly once.
-      await load(() => [relay!.url], letters.filter((l) => ledger.unknown.has(l.id)), ledger, 4, () => false);
+      // Finish the letters in doubt so every one of them ends up accepted exactly once (with
+      // retries, which the idempotency key makes safe).
+      await load(() => [relay!.url], letters.filter((l) => ledger.unknown.has(l.id)), ledger, 4, () => false, 5);
       expect(ledger.unknown.size).toBe(0);
       await verify(relay.url, ledger);
     } finally {
@@ -187,7 +201,8 @@ describe.skipIf(pgMissing !== undefined)('crash safety (PostgreSQL, two relay pr
       const queue = letters.slice(0, 300);
       let stop = false;
       const running = load(() => live, queue, ledger, 12, () => stop);
-      await pause(300 + Math.floor(Math.random() * 500));
+      await until(() => ledger.accepted.size > 0);
+      await pause(Math.floor(Math.random() * 500));
       await a.kill9();
       live = [b.url];
       // Keep loading on the survivor for a while, then stop (bounded).
@@ -196,7 +211,7 @@ describe.skipIf(pgMissing !== undefined)('crash safety (PostgreSQL, two relay pr
       const started = await running;
       console.log(`two processes: queue ${queue.length}, started ${started}, accepted ${ledger.accepted.size}, in doubt ${ledger.unknown.size}`);
       expect(started).toBeLessThan(queue.length);
-      await load(() => [b.url], letters.filter((l) => ledger.unknown.has(l.id)), ledger, 4, () => false);
+      await load(() => [b.url], letters.filter((l) => ledger.unknown.has(l.id)), ledger, 4, () => false, 5);
       expect(ledger.unknown.size).toBe(0);
       expect(ledger.accepted.size).toBeGreaterThan(0);
       await verify(b.url, ledger);
