@@ -1,0 +1,75 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SealpostError } from '@sealpost/sdk';
+import type { CliIo, CommandGroup } from '../io.js';
+import { UsageError } from '../io.js';
+
+const USAGE = `Usage:
+  sealpost review list [--db AGENT.db] [--state pending|matched|rejected] [--json]
+  sealpost review match ID PATIENT_ID --by WHO [--db AGENT.db]
+  sealpost review reject ID --by WHO [--reason TEXT] [--db AGENT.db]
+
+The review queue of an agent's import pipeline: letters whose patient was not matched with
+confidence wait here. match files the letter under PATIENT_ID at the agent's next run; reject
+sends the sender a signed "rejected" receipt with the reason (default "patient not found").
+--db defaults to sealpost-data/agent.db. Exit 1 when the item is not pending.
+`;
+
+/** The adapters package is loaded only by these commands (it needs better-sqlite3 and runs from sources, like the relay). */
+const loadAdapters = () =>
+  import('@sealpost/adapters').catch((error: unknown) => {
+    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    throw new SealpostError('ERR_CLI_ADAPTERS_SOURCES', 'the adapters run from their TypeScript sources: use `npm run sealpost -- review …`', { cause: error });
+  });
+
+async function run(args: string[], io: CliIo): Promise<number> {
+  const [verb, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { db: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean' }, by: { type: 'string' }, reason: { type: 'string' } },
+  });
+  const { ReviewQueue, AdapterError } = await loadAdapters();
+  const queue = new ReviewQueue(resolve(io.cwd, values.db ?? 'sealpost-data/agent.db'));
+  try {
+    if (verb === 'list') {
+      const state = (values.state ?? 'pending') as 'pending' | 'matched' | 'rejected';
+      if (!['pending', 'matched', 'rejected'].includes(state)) throw new UsageError(`unknown state '${state}'`);
+      const items = queue.list(state);
+      if (values.json) io.stdout(JSON.stringify(items, null, 2) + '\n');
+      else if (items.length === 0) io.stdout(`no ${state} letters\n`);
+      else
+        for (const i of items) {
+          const who = [i.query.family, i.query.given?.join(' '), i.query.birthDate].filter(Boolean).join(', ');
+          const best = i.candidates.map((c) => `${c.patientId} (${c.score})`).join(', ') || 'none';
+          io.stdout(`${i.id}\t${i.messageId}\t${who}\t${i.reason}\tcandidates: ${best}\n`);
+        }
+      return 0;
+    }
+    if (verb !== 'match' && verb !== 'reject') throw new UsageError(`unknown review command '${verb ?? ''}'`);
+    const id = Number(positionals[0]);
+    if (!Number.isInteger(id)) throw new UsageError('ID must be a number (see `sealpost review list`)');
+    if (!values.by) throw new UsageError('--by WHO is required: decisions are recorded with who made them');
+    try {
+      if (verb === 'match') {
+        const patientId = positionals[1];
+        if (!patientId) throw new UsageError('PATIENT_ID is required');
+        const item = queue.match(id, patientId, values.by);
+        io.stdout(`${item.messageId}: matched to ${patientId}; it is filed at the agent's next run\n`);
+      } else {
+        const item = queue.reject(id, values.by, values.reason ?? 'patient not found');
+        io.stdout(`${item.messageId}: rejected (${item.rejectReason}); the sender is told at the agent's next run\n`);
+      }
+      return 0;
+    } catch (error) {
+      if (!(error instanceof AdapterError)) throw error;
+      io.stderr(`sealpost review: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+  } finally {
+    queue.close();
+  }
+}
+
+/** `sealpost review list|match|reject`: the agent's patient-match review queue. */
+export const reviewCommand: CommandGroup = { name: 'review', summary: 'List, match or reject letters waiting for a patient match', usage: USAGE, run };
