@@ -28,3 +28,4 @@ export type { SmartBackendOptions } from './fhir/smart-backend.js';
 export { signClientAssertion, smartBackendToken } from './fhir/smart-backend.js';
 export type { LetterSidecar, OutboundLetter, ScanOutboxOptions, ScanOutboxResult } from './file-drop/outbox-watcher.js';
 export { scanOutbox } from './file-drop/outbox-watcher.js';
+export { relayInboxSource } from './import/relay-source.js';
