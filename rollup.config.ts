@@ -58,6 +58,14 @@ const config: RollupOptions[] = [
     plugins: [dts({ tsconfig: 'tsconfig.json' })],
   },
   {
+    // The relay is loaded by the CLI's relay commands; built here so the installed CLI runs it
+    // under plain Node (its package's "default" export points at this build).
+    input: { index: 'relay/index.ts' },
+    output: { dir: 'relay/dist', format: 'es', sourcemap: true },
+    external: isExternal,
+    plugins: [typescript({ tsconfig: 'tsconfig.json', compilerOptions: { noEmit: false, declaration: false, sourceMap: true, customConditions: [] }, include: ['relay/**/*.ts'] })],
+  },
+  {
     input: { sealpost: 'cli/main.ts' },
     output: { dir: 'cli/dist', format: 'es', sourcemap: true, banner: '#!/usr/bin/env node' },
     // The CLI imports the SDK by its package name, so the installed @sealpost/sdk build is used at run time.
