@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@sealpost\/sdk$/, replacement: `${sdk}index.ts` },
       { find: /^@sealpost\/sdk\/(.+)$/, replacement: `${sdk}$1/index.ts` },
+      { find: /^@sealpost\/relay$/, replacement: fileURLToPath(new URL('./relay/index.ts', import.meta.url)) },
     ],
   },
   test: {
