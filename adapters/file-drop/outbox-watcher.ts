@@ -65,7 +65,8 @@ export async function scanOutbox(dir: string, options: ScanOutboxOptions): Promi
   const fresh = readdirSync(dir).filter((f) => {
     if (!KINDS[extname(f).toLowerCase()]) return false;
     const stat = statSync(join(dir, f));
-    return stat.isFile() && Date.now() - stat.mtimeMs >= settle;
+    // settleMs 0 takes every file: the file clock can run a fraction of a millisecond ahead of Date.now().
+    return stat.isFile() && (settle <= 0 || Date.now() - stat.mtimeMs >= settle);
   });
   for (const file of fresh.sort()) {
     if (existsSync(join(dir, `${file}.json`))) renameSync(join(dir, `${file}.json`), join(sending, `${file}.json`));
