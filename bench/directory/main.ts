@@ -165,7 +165,13 @@ async function copyToPostgres(sqlitePath: string, url: string, log: (s: string) 
     if (batch.length) await flushIndex(batch);
     log('postgres: index rows copied, building indexes');
     // The same indexes as the migration, built once over the loaded rows.
-    const createIndexes = DIRECTORY_MIGRATIONS[0]!.split(';').filter((s) => /CREATE INDEX/.test(s));
+    // The final definition of each index (a later migration may redefine one).
+    const byName = new Map<string, string>();
+    for (const statement of DIRECTORY_MIGRATIONS.flatMap((m) => m.split(';'))) {
+      const name = /CREATE INDEX (\w+)/.exec(statement)?.[1];
+      if (name) byName.set(name, statement);
+    }
+    const createIndexes = [...byName.values()];
     await pool.query('SET maintenance_work_mem = \'256MB\'');
     for (const statement of createIndexes) await pool.query(statement);
     await pool.query('ANALYZE dir_resources; ANALYZE dir_index');

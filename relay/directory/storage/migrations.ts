@@ -13,4 +13,9 @@ export const DIRECTORY_MIGRATIONS: string[] = [
    CREATE TABLE dir_index (type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, value TEXT {{C}} NOT NULL, system TEXT NOT NULL);
    CREATE INDEX dir_index_search ON dir_index (type, param, value, id);
    CREATE INDEX dir_index_owner ON dir_index (type, id);`,
+  // The second filter of a search is an EXISTS probe per candidate: with (type, id, param, value)
+  // it is one seek. On (type, id) alone the planners preferred the search index's value range
+  // instead, scanning every "smith" row for each candidate (name + suburb p95 0.3-0.5 s at 500k roles).
+  `DROP INDEX dir_index_owner;
+   CREATE INDEX dir_index_owner ON dir_index (type, id, param, value);`,
 ];
