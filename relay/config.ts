@@ -1,3 +1,4 @@
+import type { Identity } from '@sealpost/sdk/crypto';
 import type { DirectoryPluginOptions } from './directory/plugin.js';
 import type { RelayStore } from './storage/types.js';
 
@@ -37,9 +38,18 @@ export interface RelayConfig {
   tls?: { key: string | Uint8Array; cert: string | Uint8Array };
   /** Serve the provider directory under /fhir (relay/directory), signed with `directory.signer`. Default: not served. */
   directory?: DirectoryPluginOptions;
+  /**
+   * Pinned peer relays, mail domain → base URL (`--peer DOMAIN=URL`). Submissions for these
+   * domains are queued and forwarded; only these relays may forward to this one. Default none.
+   */
+  peers?: Record<string, string>;
+  /** The relay's own identity (certificate naming `relay@DOMAIN` or DNS:DOMAIN, and its key): signs forwards. */
+  identity?: Identity;
+  /** Highest `Sealpost-Hops` accepted from a peer; more is a loop (508 ERR_RELAY_LOOP). Default 8. */
+  maxHops?: number;
 }
 
-export type ResolvedConfig = Required<Omit<RelayConfig, 'domain' | 'tls' | 'logger' | 'directory'>> & Pick<RelayConfig, 'domain' | 'tls' | 'logger' | 'directory'>;
+export type ResolvedConfig = Required<Omit<RelayConfig, 'domain' | 'tls' | 'logger' | 'directory' | 'identity'>> & Pick<RelayConfig, 'domain' | 'tls' | 'logger' | 'directory' | 'identity'>;
 
 export function resolveConfig(config: RelayConfig): ResolvedConfig {
   return {
@@ -55,6 +65,8 @@ export function resolveConfig(config: RelayConfig): ResolvedConfig {
     rateLimitPerMailbox: 3000,
     now: Date.now,
     requestTimeoutMs: 60_000,
+    peers: {},
+    maxHops: 8,
     ...config,
   };
 }

@@ -5,7 +5,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { resolveConfig } from './config.js';
 import type { RelayConfig } from './config.js';
+import { startForwarder } from './federation/forwarder.js';
+import type { Forwarder, ForwarderOptions } from './federation/forwarder.js';
 
 export interface StartServerOptions extends RelayConfig {
   /** Default `127.0.0.1`. Anything but loopback requires `tls`. */
@@ -18,6 +21,8 @@ export interface StartServerOptions extends RelayConfig {
   handleSignals?: boolean;
   /** Close the store when the server closes. Default true. */
   closeStore?: boolean;
+  /** Outbound queue timing (federation); the forwarder runs when `peers`, `domain` and `identity` are set. */
+  forwarder?: ForwarderOptions;
 }
 
 export interface RunningServer {
@@ -25,6 +30,8 @@ export interface RunningServer {
   /** `http://127.0.0.1:PORT` or `https://…`. */
   url: string;
   port: number;
+  /** The outbound queue's forwarder, when this relay forwards to peers. */
+  forwarder: Forwarder | undefined;
   /** Graceful close: in-flight requests finish, then the store closes. */
   close(): Promise<void>;
 }
@@ -53,10 +60,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         }, interval)
       : undefined;
   timer?.unref();
+  const resolved = resolveConfig(options);
+  const forwarder =
+    Object.keys(resolved.peers).length > 0 && resolved.identity && resolved.domain !== undefined
+      ? startForwarder(resolved, { onError: (item, error) => app.log.warn({ messageId: item.messageId, recipient: item.recipient, error }, 'forward failed'), ...options.forwarder })
+      : undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       if (timer) clearInterval(timer);
+      await forwarder?.stop();
       await app.close();
       if (options.closeStore ?? true) await options.store.close();
     })());
@@ -74,5 +87,5 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { app, url: address.replace('[::1]', 'localhost'), port, close };
+  return { app, url: address.replace('[::1]', 'localhost'), port, forwarder, close };
 }

@@ -40,6 +40,7 @@ const TITLES: Record<number, string> = {
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  508: 'Loop Detected',
 };
 
 export function problem(code: RelayErrorCode, detail: string | undefined, extra?: Record<string, unknown>): Record<string, unknown> {
@@ -98,8 +99,10 @@ export const problemsPlugin = fp(
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const relayError = error instanceof RelayError ? error : fromFastify(error);
       if (relayError) {
-        if (relayError.status >= 500) request.log.error({ err: error }, 'request failed');
-        return send(reply, problem(relayError.code, relayError.status >= 500 ? undefined : relayError.message, relayError.extra));
+        // A loop (508) is a peer's routing fault, not ours: its detail is shown and not logged as an error.
+        const internal = relayError.status >= 500 && relayError.code !== 'ERR_RELAY_LOOP';
+        if (internal) request.log.error({ err: error }, 'request failed');
+        return send(reply, problem(relayError.code, internal ? undefined : relayError.message, relayError.extra));
       }
       if (error instanceof StoreError) {
         request.log.error({ err: error }, 'storage failure');

@@ -72,7 +72,7 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
     for (const value of raw) {
       const address = normaliseAddress(value);
       if (address === undefined) throw new RelayError('ERR_RELAY_BAD_REQUEST', `Sealpost-To: '${value.slice(0, 100)}' is not an address`);
-      if (!known.has(address)) {
+      if (peerOf(address) === undefined && !known.has(address)) {
         if (!(await store.getMailbox(address))) throw new RelayError('ERR_RELAY_UNKNOWN_RECIPIENT', `no mailbox ${address} on this relay`);
         if (known.size > 100_000) known.clear();
         known.add(address);
@@ -80,6 +80,19 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
       if (!out.includes(address)) out.push(address);
     }
     return out;
+  };
+
+  // Recipients in a pinned peer's domain are forwarded, not delivered here (docs/protocol.md, Federation).
+  const peerOf = (address: string): string | undefined => {
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    return domain !== app.relay.domain && Object.hasOwn(app.relay.peers, domain) ? domain : undefined;
+  };
+  const forwardOf = (recipients: string[]): { forward?: NewSubmission['forward'] } => {
+    const forward = recipients.flatMap((recipient) => {
+      const peer = peerOf(recipient);
+      return peer === undefined ? [] : [{ recipient, peer }];
+    });
+    return forward.length > 0 ? { forward } : {};
   };
 
   const answer = (outcome: SubmitOutcome, started: bigint, size: number): SubmitAnswer => {
@@ -129,6 +142,7 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
         submittedAt: now,
         expiresAt: now + config.expiryMs,
         ...(body.data ? { data: body.data } : { blobId: body.blobId! }),
+        ...forwardOf(recipients),
       };
       const result = answer(await store.submit(submission), started, body.size);
       reply.code(201).header('content-digest', result.digest);
@@ -266,6 +280,7 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
         submittedAt: now,
         expiresAt: now + app.relay.expiryMs,
         blobId: upload.blobId,
+        ...forwardOf(upload.recipients),
       });
       const result = answer(outcome, started, upload.size);
       reply.code(201).header('content-digest', result.digest);

@@ -12,8 +12,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { StoreError, wrap } from './errors.js';
-import { answerOf } from './sqlite.js';
-import type { ChunkOutcome, InboxItem, Invite, Mailbox, NewSubmission, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, Upload } from './types.js';
+import { answerOf, OUTBOUND_SELECT, outboundOf } from './sqlite.js';
+import type { OutboundRow } from './sqlite.js';
+import type { ChunkOutcome, InboxItem, Invite, Mailbox, NewSubmission, OutboundItem, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, Upload } from './types.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE relay_secret (id INTEGER PRIMARY KEY CHECK (id = 1), value BYTEA NOT NULL);
@@ -35,6 +36,11 @@ const MIGRATIONS: string[] = [
      chunk_size INTEGER NOT NULL, digest TEXT NOT NULL, blob_id TEXT NOT NULL, next_index INTEGER NOT NULL, received BIGINT NOT NULL,
      created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL);
    CREATE INDEX uploads_blob ON uploads (blob_id);`,
+  // Federation: forwards to other relays, committed with the message (docs/protocol.md, Federation).
+  `CREATE TABLE outbound (message_id TEXT NOT NULL REFERENCES messages(message_id), recipient TEXT NOT NULL, peer TEXT NOT NULL, hops INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL, forwarded_at BIGINT, failed_at BIGINT, last_error TEXT, expires_at BIGINT NOT NULL,
+     PRIMARY KEY (message_id, recipient));
+   CREATE INDEX outbound_due ON outbound (next_attempt_at) WHERE forwarded_at IS NULL AND failed_at IS NULL;`,
 ];
 
 /** blob_id of content stored in the message row. */
@@ -219,6 +225,8 @@ class PostgresStore implements RelayStore {
     if (this.#closed) throw new StoreError('submit: the store is closed');
     // rowCount counts deliveries: with no recipient a new message would look like a replay.
     if (submission.recipients.length === 0) throw new RangeError('submit: no recipient');
+    // With forwards there are several tables to write: the general transaction path.
+    if (submission.forward?.length) return this.#tx('submit', (c) => this.#submitIn(c, submission));
     const answer = answerOf(submission);
     const inline = submission.blobId === undefined;
     const blobId = submission.blobId ?? `${INLINE}${submission.messageId}`;
@@ -269,7 +277,19 @@ class PostgresStore implements RelayStore {
       const first = JSON.parse(row.answer) as SubmitAnswer;
       return row.digest === submission.digest && row.sender === submission.sender ? { kind: 'replayed', answer: first } : { kind: 'conflict', answer: first };
     }
-    await c.query('INSERT INTO deliveries (message_id, mailbox, expires_at) SELECT $1, unnest($2::text[]), $3', [submission.messageId, submission.recipients, submission.expiresAt]);
+    const remote = new Set((submission.forward ?? []).map((f) => f.recipient));
+    const local = submission.recipients.filter((r) => !remote.has(r));
+    if (local.length > 0) await c.query('INSERT INTO deliveries (message_id, mailbox, expires_at) SELECT $1, unnest($2::text[]), $3', [submission.messageId, local, submission.expiresAt]);
+    for (const f of submission.forward ?? []) {
+      await c.query('INSERT INTO outbound (message_id, recipient, peer, hops, next_attempt_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+        submission.messageId,
+        f.recipient,
+        f.peer,
+        submission.hops ?? 0,
+        submission.submittedAt,
+        submission.expiresAt,
+      ]);
+    }
     return { kind: 'created', answer };
   }
 
@@ -409,12 +429,41 @@ class PostgresStore implements RelayStore {
     });
   }
 
+  async dueOutbound(now: number, limit: number): Promise<OutboundItem[]> {
+    return wrap('dueOutbound', async () =>
+      (
+        await this.#pool.query<OutboundRow>(
+          `${OUTBOUND_SELECT} WHERE o.forwarded_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1 AND o.expires_at > $1 ORDER BY o.next_attempt_at LIMIT $2`,
+          [now, limit],
+        )
+      ).rows.map(outboundOf),
+    );
+  }
+
+  async listOutbound(): Promise<OutboundItem[]> {
+    return wrap('listOutbound', async () => (await this.#pool.query<OutboundRow>(`${OUTBOUND_SELECT} ORDER BY o.message_id, o.recipient`)).rows.map(outboundOf));
+  }
+
+  async updateOutbound(messageId: string, recipient: string, update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void> {
+    await wrap('updateOutbound', () =>
+      this.#pool.query(
+        `UPDATE outbound SET attempts = attempts + 1, forwarded_at = COALESCE($1, forwarded_at), failed_at = COALESCE($2, failed_at),
+           next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error) WHERE message_id = $5 AND recipient = $6`,
+        [update.forwardedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, messageId, recipient],
+      ),
+    );
+  }
+
   async purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult> {
     return this.#tx('purge', async (c) => {
       const purged = (await c.query('DELETE FROM deliveries WHERE acked_at IS NOT NULL AND acked_at <= $1', [now - options.retentionMs])).rowCount ?? 0;
       const expired = (await c.query('DELETE FROM deliveries WHERE acked_at IS NULL AND expires_at <= $1', [now])).rowCount ?? 0;
       const uploads = (await c.query('DELETE FROM uploads WHERE expires_at <= $1', [now])).rowCount ?? 0;
-      await c.query('DELETE FROM messages m WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.message_id)');
+      // Forwards done or refused leave after the retention period, pending ones at expiry.
+      await c.query('DELETE FROM outbound WHERE COALESCE(forwarded_at, failed_at) <= $1 OR expires_at <= $2', [now - options.retentionMs, now]);
+      await c.query(
+        'DELETE FROM messages m WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.message_id) AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.message_id = m.message_id)',
+      );
       const orphans = `NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.blob_id) AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.blob_id = b.blob_id) AND b.created_at <= $1`;
       const gone = await c.query<{ blob_id: string }>(`DELETE FROM blobs b WHERE ${orphans} RETURNING blob_id`, [now - options.orphanBlobAgeMs]);
       if (gone.rows.length > 0) await c.query('DELETE FROM blob_chunks WHERE blob_id = ANY($1::text[])', [gone.rows.map((r) => r.blob_id)]);

@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { StoreError, wrap } from './errors.js';
-import type { ChunkOutcome, InboxItem, Invite, Mailbox, NewSubmission, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, Upload } from './types.js';
+import type { ChunkOutcome, InboxItem, Invite, Mailbox, NewSubmission, OutboundItem, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, Upload } from './types.js';
 
 /** Schema versions, applied in order inside one transaction each. */
 const MIGRATIONS: string[] = [
@@ -34,7 +34,53 @@ const MIGRATIONS: string[] = [
    CREATE TABLE uploads (upload_id TEXT PRIMARY KEY, message_id TEXT NOT NULL, sender TEXT NOT NULL, recipients TEXT NOT NULL, size INTEGER NOT NULL,
      chunk_size INTEGER NOT NULL, digest TEXT NOT NULL, blob_id TEXT NOT NULL, next_index INTEGER NOT NULL, received INTEGER NOT NULL,
      created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);`,
+  // Federation: forwards to other relays, committed with the message (docs/protocol.md, Federation).
+  `CREATE TABLE outbound (message_id TEXT NOT NULL REFERENCES messages(message_id), recipient TEXT NOT NULL, peer TEXT NOT NULL, hops INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, forwarded_at INTEGER, failed_at INTEGER, last_error TEXT, expires_at INTEGER NOT NULL,
+     PRIMARY KEY (message_id, recipient));
+   CREATE INDEX outbound_due ON outbound (next_attempt_at) WHERE forwarded_at IS NULL AND failed_at IS NULL;`,
 ];
+
+/** The outbound queue joined with its message (both stores use these column names). */
+export const OUTBOUND_SELECT = `SELECT o.message_id, o.recipient, o.peer, m.sender, m.digest, m.size, m.blob_id, o.hops, o.attempts, o.next_attempt_at,
+  o.forwarded_at, o.failed_at, o.last_error FROM outbound o JOIN messages m ON m.message_id = o.message_id`;
+
+export interface OutboundRow {
+  message_id: string;
+  recipient: string;
+  peer: string;
+  sender: string;
+  digest: string;
+  size: number | string;
+  blob_id: string;
+  hops: number;
+  attempts: number;
+  next_attempt_at: number | string;
+  forwarded_at: number | string | null;
+  failed_at: number | string | null;
+  last_error: string | null;
+}
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+/** Maps an outbound row (BIGINTs arrive as strings from pg). */
+export function outboundOf(r: OutboundRow): OutboundItem {
+  return {
+    messageId: r.message_id,
+    recipient: r.recipient,
+    peer: r.peer,
+    sender: r.sender,
+    digest: r.digest,
+    size: Number(r.size),
+    blobId: r.blob_id,
+    hops: r.hops,
+    attempts: r.attempts,
+    nextAttemptAt: Number(r.next_attempt_at),
+    forwardedAt: num(r.forwarded_at),
+    failedAt: num(r.failed_at),
+    lastError: r.last_error,
+  };
+}
 
 /** blob_id of content stored in the message row (sqlite only). */
 const INLINE = 'inline:';
@@ -173,6 +219,7 @@ class SqliteStore implements RelayStore {
       insertMessage: p('INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       inlineData: p('SELECT substr(data, ?, ?) AS data FROM messages WHERE message_id = ?'),
       insertDelivery: p('INSERT INTO deliveries (message_id, mailbox, expires_at) VALUES (?, ?, ?)'),
+      insertOutbound: p('INSERT INTO outbound (message_id, recipient, peer, hops, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)'),
       getMailbox: p('SELECT address, certificate, created_at FROM mailboxes WHERE address = ?'),
       listInbox: p(
         `SELECT d.seq, d.message_id, m.sender, m.digest, m.size, m.submitted_at, d.expires_at, d.acked_at, m.blob_id
@@ -319,7 +366,9 @@ class SqliteStore implements RelayStore {
       JSON.stringify(answer),
       inline ? (submission.data ?? new Uint8Array(0)) : null,
     );
-    for (const recipient of submission.recipients) s.insertDelivery!.run(submission.messageId, recipient, submission.expiresAt);
+    const remote = new Set((submission.forward ?? []).map((f) => f.recipient));
+    for (const recipient of submission.recipients) if (!remote.has(recipient)) s.insertDelivery!.run(submission.messageId, recipient, submission.expiresAt);
+    for (const f of submission.forward ?? []) s.insertOutbound!.run(submission.messageId, f.recipient, f.peer, submission.hops ?? 0, submission.submittedAt, submission.expiresAt);
     return { kind: 'created', answer };
   }
 
@@ -441,6 +490,27 @@ class SqliteStore implements RelayStore {
     );
   }
 
+  async dueOutbound(now: number, limit: number): Promise<OutboundItem[]> {
+    return wrap('dueOutbound', () =>
+      (this.#db.prepare(`${OUTBOUND_SELECT} WHERE o.forwarded_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ? AND o.expires_at > ? ORDER BY o.next_attempt_at LIMIT ?`).all(now, now, limit) as OutboundRow[]).map(outboundOf),
+    );
+  }
+
+  async listOutbound(): Promise<OutboundItem[]> {
+    return wrap('listOutbound', () => (this.#db.prepare(`${OUTBOUND_SELECT} ORDER BY o.message_id, o.recipient`).all() as OutboundRow[]).map(outboundOf));
+  }
+
+  async updateOutbound(messageId: string, recipient: string, update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void> {
+    await wrap('updateOutbound', () =>
+      this.#db
+        .prepare(
+          `UPDATE outbound SET attempts = attempts + 1, forwarded_at = COALESCE(?, forwarded_at), failed_at = COALESCE(?, failed_at),
+             next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error) WHERE message_id = ? AND recipient = ?`,
+        )
+        .run(update.forwardedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, messageId, recipient),
+    );
+  }
+
   async purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult> {
     return wrap('purge', () =>
       this.#db
@@ -450,7 +520,13 @@ class SqliteStore implements RelayStore {
           const uploads = this.#db.prepare('DELETE FROM uploads WHERE expires_at <= ?').run(now).changes;
           // The answer row outlives its deliveries only until they are all gone: a retry after
           // that is a new message (documented in docs/protocol.md, "Idempotency window").
-          this.#db.prepare('DELETE FROM messages WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.message_id)').run();
+          // Forwards done or refused leave after the retention period, pending ones at expiry.
+          this.#db.prepare('DELETE FROM outbound WHERE COALESCE(forwarded_at, failed_at) <= ? OR expires_at <= ?').run(now - options.retentionMs, now);
+          this.#db
+            .prepare(
+              'DELETE FROM messages WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.message_id) AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.message_id = messages.message_id)',
+            )
+            .run();
           const orphans = `blob_id NOT IN (SELECT blob_id FROM messages) AND blob_id NOT IN (SELECT blob_id FROM uploads) AND created_at <= ?`;
           this.#db.prepare(`DELETE FROM blob_chunks WHERE blob_id IN (SELECT blob_id FROM blobs WHERE ${orphans})`).run(now - options.orphanBlobAgeMs);
           const blobs = this.#db.prepare(`DELETE FROM blobs WHERE ${orphans}`).run(now - options.orphanBlobAgeMs).changes;

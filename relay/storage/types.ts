@@ -44,6 +44,34 @@ export interface NewSubmission {
   data?: Uint8Array;
   /** A blob written beforehand with `writeChunk` (large or chunked submissions). */
   blobId?: string;
+  /**
+   * Recipients on other relays (also listed in `recipients`): each goes into the outbound queue
+   * in the same transaction as the message, so a 201 implies the forward will happen.
+   */
+  forward?: { recipient: string; peer: string }[];
+  /** Relay hops this message has already made (0 for a client submission). */
+  hops?: number;
+}
+
+/** One queued forward of a message to a recipient on another relay. */
+export interface OutboundItem {
+  messageId: string;
+  recipient: string;
+  /** The peer relay's domain (its URL comes from the relay config). */
+  peer: string;
+  sender: string;
+  digest: string;
+  size: number;
+  blobId: string;
+  /** Hops the message had made when it reached this relay. */
+  hops: number;
+  attempts: number;
+  nextAttemptAt: number;
+  /** Set once the peer accepted it. */
+  forwardedAt: number | null;
+  /** Set when the peer refused it for good (4xx); `lastError` says why. */
+  failedAt: number | null;
+  lastError: string | null;
 }
 
 export type SubmitOutcome =
@@ -151,6 +179,12 @@ export interface RelayStore {
   getDelivery(mailbox: string, messageId: string, now: number): Promise<StoredDelivery | undefined>;
   /** Marks a delivery acknowledged (idempotent); undefined when the mailbox has no such message. */
   acknowledge(mailbox: string, messageId: string, now: number): Promise<number | undefined>;
+  /** Queued forwards whose next attempt is due (not forwarded, not failed), oldest first. */
+  dueOutbound(now: number, limit: number): Promise<OutboundItem[]>;
+  /** Every outbound row (tests and operators). */
+  listOutbound(): Promise<OutboundItem[]>;
+  /** Records the outcome of one forward attempt. */
+  updateOutbound(messageId: string, recipient: string, update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void>;
   /** Removes what retention and expiry allow. */
   purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult>;
 }

@@ -1,0 +1,157 @@
+/**
+ * The receiving side of federation (docs/protocol.md, Federation): a pinned peer relay forwards a
+ * message with `PUT /v1/relay/messages/{messageId}`, signed with its relay identity. The messageId
+ * is the idempotency key exactly as for clients, so a forward retried after a lost answer is
+ * stored once; `Sealpost-Hops` counts relay hops and a message past the limit is a loop (508).
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsync } from 'fastify';
+import { RelayError } from '../errors.js';
+import { normaliseAddress } from '../internal/address.js';
+import { readBody, sha256Member } from '../internal/body.js';
+import { verifyWithCertificate } from '../internal/tokens.js';
+import { MESSAGE_ID_PATTERN } from '../plugins/submit.js';
+import { problemSchema } from '../plugins/problems.js';
+import type { NewSubmission } from '../storage/types.js';
+import { certificateNamesRelay, forwardSigningInput } from './signing.js';
+
+const OCTETS = ['application/octet-stream', 'application/pkcs7-mime', 'application/cms'];
+/** How long a peer's relay certificate is trusted before it is fetched again, ms. */
+const PEER_CERT_TTL_MS = 5 * 60_000;
+
+const answerSchema = {
+  type: 'object',
+  required: ['messageId', 'digest', 'size', 'recipients', 'acceptedAt', 'expiresAt'],
+  additionalProperties: false,
+  properties: {
+    messageId: { type: 'string' },
+    digest: { type: 'string' },
+    size: { type: 'integer' },
+    recipients: { type: 'array', items: { type: 'string' } },
+    acceptedAt: { type: 'string' },
+    expiresAt: { type: 'string' },
+  },
+} as const;
+
+/** Federation routes: the relay identity and the forward endpoint. */
+export const federationPlugin: FastifyPluginAsync = async (app) => {
+  const config = app.relay;
+  const { store } = config;
+  app.addContentTypeParser(OCTETS, (_request, payload, done) => done(null, payload));
+
+  app.get(
+    '/v1/relay/identity',
+    {
+      schema: {
+        response: {
+          200: { type: 'object', required: ['domain', 'certificate'], additionalProperties: false, properties: { domain: { type: 'string' }, certificate: { type: 'string' } } },
+          '4xx': problemSchema,
+        },
+      },
+    },
+    async () => {
+      if (!config.identity || config.domain === undefined) throw new RelayError('ERR_RELAY_NOT_FOUND', 'this relay has no relay identity');
+      return { domain: config.domain, certificate: Buffer.from(config.identity.certificate).toString('base64url') };
+    },
+  );
+
+  // A peer's certificate comes from its pinned URL (the operator's configuration is the trust
+  // anchor), and must name the peer's domain.
+  const certs = new Map<string, { cert: X509Certificate; until: number }>();
+  const peerCertificate = async (domain: string, fresh: boolean): Promise<X509Certificate> => {
+    const cached = certs.get(domain);
+    if (!fresh && cached && cached.until > config.now()) return cached.cert;
+    const url = config.peers[domain]!;
+    let cert: X509Certificate;
+    try {
+      const res = await fetch(new URL('/v1/relay/identity', url), { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const body = (await res.json()) as { domain?: unknown; certificate?: unknown };
+      if (body.domain !== domain || typeof body.certificate !== 'string') throw new Error(`it names '${String(body.domain)}'`);
+      cert = new X509Certificate(Buffer.from(body.certificate, 'base64url'));
+    } catch (error) {
+      throw new RelayError('ERR_RELAY_AUTH', `cannot get the relay certificate of ${domain} from its pinned URL: ${(error as Error).message}`, { cause: error });
+    }
+    if (!certificateNamesRelay(cert, domain, config.now())) throw new RelayError('ERR_RELAY_AUTH', `the relay certificate of ${domain} does not name it or is not valid now`);
+    certs.set(domain, { cert, until: config.now() + PEER_CERT_TTL_MS });
+    return cert;
+  };
+
+  app.put<{ Params: { messageId: string } }>(
+    '/v1/relay/messages/:messageId',
+    {
+      schema: {
+        params: { type: 'object', required: ['messageId'], properties: { messageId: { type: 'string', pattern: MESSAGE_ID_PATTERN } } },
+        headers: {
+          type: 'object',
+          required: ['sealpost-relay', 'sealpost-relay-signature', 'sealpost-sender', 'sealpost-to', 'sealpost-hops', 'content-digest'],
+          properties: {
+            'sealpost-relay': { type: 'string', maxLength: 253 },
+            'sealpost-relay-signature': { type: 'string', pattern: '^[A-Za-z0-9_-]{1,1024}$' },
+            'sealpost-sender': { type: 'string', maxLength: 254 },
+            'sealpost-to': { type: 'string', maxLength: 32768 },
+            'sealpost-hops': { type: 'string', pattern: '^[0-9]{1,3}$' },
+            'content-digest': { type: 'string', maxLength: 512 },
+          },
+        },
+        response: { 201: answerSchema, '4xx': problemSchema, '5xx': problemSchema },
+      },
+    },
+    async (request, reply) => {
+      const h = request.headers as Record<string, string>;
+      const stream = request.body as Readable | undefined;
+      if (typeof stream?.pipe !== 'function') throw new RelayError('ERR_RELAY_UNSUPPORTED_MEDIA_TYPE', `Content-Type must be one of ${OCTETS.join(', ')}`);
+      const relay = h['sealpost-relay']!.toLowerCase();
+      if (!Object.hasOwn(config.peers, relay)) throw new RelayError('ERR_RELAY_FORBIDDEN', `${relay} is not a peer of this relay`);
+      const digest = sha256Member(h['content-digest']);
+      if (digest === undefined) throw new RelayError('ERR_RELAY_BAD_REQUEST', 'Content-Digest: no sha-256 member');
+      const hops = Number(h['sealpost-hops']);
+      const sender = normaliseAddress(h['sealpost-sender']!);
+      if (sender === undefined) throw new RelayError('ERR_RELAY_BAD_REQUEST', 'Sealpost-Sender is not an address');
+      const to = h['sealpost-to']!.split(',').map((v) => v.trim());
+      const facts = { relay, messageId: request.params.messageId, sender: h['sealpost-sender']!, to, hops, digest };
+      const signature = Buffer.from(h['sealpost-relay-signature']!, 'base64url');
+      let cert = await peerCertificate(relay, false);
+      if (!verifyWithCertificate(cert.publicKey, forwardSigningInput(facts), signature)) {
+        // The peer may have rotated its key since it was cached: look once more.
+        cert = await peerCertificate(relay, true);
+        if (!verifyWithCertificate(cert.publicKey, forwardSigningInput(facts), signature)) throw new RelayError('ERR_RELAY_AUTH', `the forward is not signed by ${relay}'s relay identity`);
+      }
+      if (hops > config.maxHops) throw new RelayError('ERR_RELAY_LOOP', `message ${request.params.messageId} has made ${hops} relay hops (limit ${config.maxHops}): a forwarding loop`);
+
+      const recipients: string[] = [];
+      const forward: NonNullable<NewSubmission['forward']> = [];
+      for (const value of to) {
+        const address = normaliseAddress(value);
+        if (address === undefined) throw new RelayError('ERR_RELAY_BAD_REQUEST', `Sealpost-To: '${value.slice(0, 100)}' is not an address`);
+        if (recipients.includes(address)) continue;
+        const domain = address.slice(address.lastIndexOf('@') + 1);
+        if (domain !== config.domain && Object.hasOwn(config.peers, domain)) forward.push({ recipient: address, peer: domain });
+        else if (!(await store.getMailbox(address))) throw new RelayError('ERR_RELAY_UNKNOWN_RECIPIENT', `no mailbox ${address} on this relay`);
+        recipients.push(address);
+      }
+      if (recipients.length === 0) throw new RelayError('ERR_RELAY_BAD_REQUEST', 'no recipient (Sealpost-To)');
+
+      const now = config.now();
+      const body = await readBody(stream, { store, chunkBytes: config.chunkBytes, maxBytes: config.maxSubmissionBytes, now });
+      if (body.digest !== digest) throw new RelayError('ERR_RELAY_DIGEST_MISMATCH', `Content-Digest ${digest} does not match the body (${body.digest})`);
+      const outcome = await store.submit({
+        messageId: request.params.messageId,
+        sender,
+        recipients,
+        digest: body.digest,
+        size: body.size,
+        submittedAt: now,
+        expiresAt: now + config.expiryMs,
+        ...(body.data ? { data: body.data } : { blobId: body.blobId! }),
+        ...(forward.length > 0 ? { forward } : {}),
+        hops,
+      });
+      app.metrics.submission(outcome.kind, body.size, 0);
+      if (outcome.kind === 'conflict') throw new RelayError('ERR_RELAY_CONFLICT', `messageId ${request.params.messageId} was already used for other content`);
+      reply.code(201).header('content-digest', outcome.answer.digest);
+      return outcome.answer;
+    },
+  );
+};

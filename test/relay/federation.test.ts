@@ -1,0 +1,244 @@
+/**
+ * Federation between two relays on 127.0.0.1 with different domains (docs/protocol.md,
+ * Federation): cross-relay send and receive, a peer that is down while letters queue up, dedupe by
+ * messageId at the receiving relay, and the hop limit. Runs on SQLite, and on PostgreSQL when it
+ * is available (test/relay/postgres-server.ts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDevCa, generateIdentity, MemorySeenStore, openEnvelope, sealEnvelope, TrustStore } from '@sealpost/sdk/crypto';
+import type { Identity } from '@sealpost/sdk/crypto';
+import { RelayClient } from '@sealpost/sdk/transport';
+import { backoffDelay } from '../../relay/federation/forwarder.js';
+import { signForward } from '../../relay/federation/signing.js';
+import { startServer } from '../../relay/server.js';
+import type { RunningServer } from '../../relay/server.js';
+import { openPostgresStore } from '../../relay/storage/postgres.js';
+import { openSqliteStore } from '../../relay/storage/sqlite.js';
+import type { RelayStore } from '../../relay/storage/types.js';
+import { digestOf } from './helpers.js';
+import { postgresUnavailable, startPostgres } from './postgres-server.js';
+import type { PostgresServer } from './postgres-server.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Where a relay keeps its data, reopened across a restart. */
+interface Backend {
+  kind: string;
+  location(): Promise<string>;
+  open(location: string): RelayStore;
+}
+
+function federationSuite(backend: () => Backend): void {
+  describe(`federation between two relays`, () => {
+    let ca: Awaited<ReturnType<typeof createDevCa>>;
+    let relayA: Identity;
+    let relayB: Identity;
+    let alice: Identity;
+    let bob: Identity;
+    let storeB: RelayStore;
+    let locationB: string;
+    let a: RunningServer;
+    let b: RunningServer;
+    let portB: number;
+    let peersA: Record<string, string>;
+    let peersB: Record<string, string>;
+
+    const startB = async (): Promise<RunningServer> => {
+      storeB = backend().open(locationB);
+      await storeB.migrate();
+      return startServer({ store: storeB, domain: 'b.example', port: portB, peers: peersB, identity: relayB, logger: false, purgeIntervalMs: 0, forwarder: { intervalMs: 50, baseDelayMs: 100, maxDelayMs: 400 } });
+    };
+
+    beforeAll(async () => {
+      ca = await createDevCa({ name: 'Federation Test CA' });
+      const make = async (address: string): Promise<Identity> => (await generateIdentity({ name: address, address, issuer: ca.identity })).identity;
+      [relayA, relayB, alice, bob] = await Promise.all([make('relay@a.example'), make('relay@b.example'), make('alice@a.example'), make('bob@b.example')]);
+      const portA = await freePort();
+      portB = await freePort();
+      // loop.example points each relay at the other: a closed loop.
+      peersA = { 'b.example': `http://127.0.0.1:${portB}`, 'loop.example': `http://127.0.0.1:${portB}` };
+      peersB = { 'a.example': `http://127.0.0.1:${portA}`, 'loop.example': `http://127.0.0.1:${portA}` };
+      const storeA = backend().open(await backend().location());
+      await storeA.migrate();
+      await storeA.addMailbox({ address: 'alice@a.example', certificate: alice.certificate, createdAt: Date.now() });
+      locationB = await backend().location();
+      b = await startB();
+      await storeB.addMailbox({ address: 'bob@b.example', certificate: bob.certificate, createdAt: Date.now() });
+      a = await startServer({ store: storeA, domain: 'a.example', port: portA, peers: peersA, identity: relayA, logger: false, purgeIntervalMs: 0, forwarder: { intervalMs: 50, baseDelayMs: 100, maxDelayMs: 400 } });
+    }, 60_000);
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+    });
+
+    const aliceAtA = (): RelayClient => new RelayClient({ relayUrl: a.url, address: 'alice@a.example', identity: alice, retry: { attempts: 1 } });
+    const bobAtB = (): RelayClient => new RelayClient({ relayUrl: b.url, address: 'bob@b.example', identity: bob });
+    const inboxIds = async (): Promise<string[]> => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      const client = bobAtB();
+      do {
+        const page = await client.listInbox({ cursor, limit: 100 });
+        ids.push(...page.items.map((item) => item.messageId));
+        cursor = page.nextCursor;
+      } while (cursor !== null);
+      return ids;
+    };
+
+    it('sends from A to B: queued at A, forwarded, and the envelope opens at the recipient on B', async () => {
+      const messageId = randomUUID();
+      const letter = new TextEncoder().encode('Dear Dr Bob, referral attached.');
+      const { envelope } = await sealEnvelope(letter, { sender: alice, recipients: [bob.certificate], messageId });
+      const answer = await aliceAtA().submit(envelope, { messageId, to: ['bob@b.example'] });
+      expect(answer.recipients).toEqual(['bob@b.example']);
+      // Nothing is delivered locally at A: it is in A's outbound queue.
+      const outbound = await waitFor('the forward', async () => {
+        const row = (await a.app.relay.store.listOutbound()).find((r) => r.messageId === messageId);
+        return row?.forwardedAt ? row : undefined;
+      });
+      expect(outbound).toMatchObject({ recipient: 'bob@b.example', peer: 'b.example', sender: 'alice@a.example', hops: 0, failedAt: null });
+      await waitFor('the letter in bob@b.example', async () => ((await inboxIds()).includes(messageId) ? true : undefined));
+      const page = await bobAtB().listInbox();
+      expect(page.items.find((item) => item.messageId === messageId)).toMatchObject({ from: 'alice@a.example', digest: digestOf(envelope), size: envelope.length });
+      const downloaded = await bobAtB().download(messageId);
+      const opened = await openEnvelope(downloaded, { identity: bob, trust: new TrustStore().addAnchor(ca.identity.certificate), seenStore: new MemorySeenStore() });
+      expect(new TextDecoder().decode(opened.payload)).toBe('Dear Dr Bob, referral attached.');
+    }, 60_000);
+
+    it('keeps letters while B is down and delivers each exactly once when B returns', async () => {
+      await b.close();
+      const ids: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const messageId = randomUUID();
+        const { envelope } = await sealEnvelope(new TextEncoder().encode(`letter ${i}`), { sender: alice, recipients: [bob.certificate], messageId });
+        await aliceAtA().submit(envelope, { messageId, to: ['bob@b.example'] });
+        ids.push(messageId);
+      }
+      // Every forward fails at least once while B is down, and stays queued.
+      await waitFor('failed attempts', async () => {
+        const rows = (await a.app.relay.store.listOutbound()).filter((r) => ids.includes(r.messageId));
+        return rows.length === ids.length && rows.every((r) => r.attempts >= 1 && r.forwardedAt === null && r.failedAt === null && r.lastError !== null) ? true : undefined;
+      });
+      b = await startB();
+      await waitFor('all forwards', async () => {
+        const rows = (await a.app.relay.store.listOutbound()).filter((r) => ids.includes(r.messageId));
+        return rows.every((r) => r.forwardedAt !== null) ? true : undefined;
+      });
+      const inbox = await inboxIds();
+      for (const id of ids) expect(inbox.filter((x) => x === id)).toHaveLength(1);
+    }, 90_000);
+
+    it('dedupes a repeated forward by messageId at the receiving relay', async () => {
+      const [row] = (await a.app.relay.store.listOutbound()).filter((r) => r.forwardedAt !== null);
+      const chunks: Uint8Array[] = [];
+      for await (const piece of a.app.relay.store.readBlob(row!.blobId, 0, row!.size - 1)) chunks.push(piece);
+      const body = Buffer.concat(chunks);
+      const facts = { relay: 'a.example', messageId: row!.messageId, sender: row!.sender, to: ['bob@b.example'], hops: 1, digest: row!.digest };
+      const put = async (): Promise<Response> =>
+        fetch(`${b.url}/v1/relay/messages/${row!.messageId}`, {
+          method: 'PUT',
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-digest': facts.digest,
+            'sealpost-relay': 'a.example',
+            'sealpost-relay-signature': await signForward(relayA, facts),
+            'sealpost-sender': facts.sender,
+            'sealpost-to': 'bob@b.example',
+            'sealpost-hops': '1',
+          },
+          body,
+        });
+      const first = await put();
+      const second = await put();
+      expect(first.status).toBe(201);
+      expect(second.status).toBe(201);
+      expect(await second.json()).toEqual(await first.json());
+      expect((await inboxIds()).filter((x) => x === row!.messageId)).toHaveLength(1);
+    }, 30_000);
+
+    it('refuses a forward past the hop limit with 508 ERR_RELAY_LOOP, and one not signed by the peer with 401', async () => {
+      const body = new TextEncoder().encode('looping');
+      const facts = { relay: 'a.example', messageId: randomUUID(), sender: 'alice@a.example', to: ['bob@b.example'], hops: 9, digest: digestOf(body) };
+      const headers = (signature: string, hops: number): Record<string, string> => ({
+        'content-type': 'application/octet-stream',
+        'content-digest': facts.digest,
+        'sealpost-relay': 'a.example',
+        'sealpost-relay-signature': signature,
+        'sealpost-sender': facts.sender,
+        'sealpost-to': 'bob@b.example',
+        'sealpost-hops': String(hops),
+      });
+      const loop = await fetch(`${b.url}/v1/relay/messages/${facts.messageId}`, { method: 'PUT', headers: headers(await signForward(relayA, facts), 9), body });
+      expect(loop.status).toBe(508);
+      expect(loop.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await loop.json()).toMatchObject({ code: 'ERR_RELAY_LOOP', status: 508 });
+      // Signed by B's key, claiming to be A: refused.
+      const forged = await fetch(`${b.url}/v1/relay/messages/${facts.messageId}`, { method: 'PUT', headers: headers(await signForward(relayB, { ...facts, hops: 1 }), 1), body });
+      expect(forged.status).toBe(401);
+      expect(await forged.json()).toMatchObject({ code: 'ERR_RELAY_AUTH' });
+      expect((await inboxIds()).includes(facts.messageId)).toBe(false);
+    }, 30_000);
+
+    it('ends a two-relay loop: the message coming back to A is its own messageId, stored once', async () => {
+      const messageId = randomUUID();
+      const { envelope } = await sealEnvelope(new TextEncoder().encode('loop'), { sender: alice, recipients: [bob.certificate], messageId });
+      await aliceAtA().submit(envelope, { messageId, to: ['nobody@loop.example'] });
+      // A → B (hop 1), B queues it back to A (hop 2), A answers with its first answer: no new row.
+      const atB = await waitFor('the return forward from B', async () => {
+        const row = (await b.app.relay.store.listOutbound()).find((r) => r.messageId === messageId);
+        return row?.forwardedAt ? row : undefined;
+      });
+      expect(atB).toMatchObject({ hops: 1, peer: 'loop.example' });
+      const atA = (await a.app.relay.store.listOutbound()).filter((r) => r.messageId === messageId);
+      expect(atA).toHaveLength(1);
+      expect(atA[0]).toMatchObject({ hops: 0 });
+    }, 30_000);
+
+    it('backs off exponentially with jitter, bounded', () => {
+      expect(backoffDelay(0, 1000, 300_000, () => 0)).toBe(500);
+      expect(backoffDelay(3, 1000, 300_000, () => 0.999999)).toBe(8000);
+      expect(backoffDelay(40, 1000, 300_000, () => 0.999999)).toBe(300_000);
+      for (let i = 0; i < 50; i++) expect(backoffDelay(5, 1000, 300_000)).toBeGreaterThanOrEqual(16_000);
+    });
+  });
+}
+
+describe('on SQLite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sealpost-federation-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  federationSuite(() => ({ kind: 'sqlite', location: async () => join(dir, `${randomUUID()}.db`), open: (path) => openSqliteStore(path) }));
+});
+
+const missing = postgresUnavailable();
+describe.skipIf(missing !== undefined)('on PostgreSQL', () => {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => server?.stop());
+  federationSuite(() => ({ kind: 'postgres', location: () => server!.createDatabase(), open: (url) => openPostgresStore(url) }));
+});
