@@ -8,13 +8,14 @@ import { createDevCa, fromPem, generateIdentity, unlockIdentity } from '@sealpos
 import { readIdentityDir, writeIdentityDir } from '@sealpost/sdk/node';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
-import { reportError } from './crypto-io.js';
+import { loadIdentity, reportError } from './crypto-io.js';
 import { relayDirectory } from './directory.js';
 
 const usage = `Usage:
   sealpost relay start [--db sqlite:PATH | --db postgres://…] [--host 127.0.0.1] [--port 7311] [--domain DOMAIN]
                        [--tls-key KEY.pem --tls-cert CERT.pem] [--log-level info]
                        [--expiry-days 5] [--retention-days 7] [--max-submission-mb 1024]
+                       [--peer DOMAIN=URL … --relay-id DIR [--passphrase-file FILE]]
   sealpost relay mailbox add ADDRESS --cert CERT.pem [--db …]
   sealpost relay invite [ADDRESS] [--days 7] [--db …]
   sealpost relay demo [--data DIR] [--port 7311]
@@ -24,6 +25,10 @@ start   runs a relay (Ctrl-C or SIGTERM stops it gracefully, finishing in-flight
         --db defaults to sqlite:sealpost-data/relay.db. Plain HTTP is only allowed on loopback.
         Unacknowledged messages expire after --expiry-days; acknowledged ones are purged after
         --retention-days.
+        --peer DOMAIN=URL (repeatable) pins the relay of another mail domain: submissions for it
+        are queued and forwarded there, and only pinned relays may forward here. Forwards are
+        signed with the relay identity in --relay-id DIR (a certificate naming relay@DOMAIN,
+        passphrase from --passphrase-file or SEALPOST_PASSPHRASE); --domain is then required.
 mailbox add  binds ADDRESS to the identity certificate CERT.pem (which must name ADDRESS).
 invite  prints a one-time code with which a key holder registers ADDRESS (or any address).
 demo    first run: creates DIR (default .sealpost-demo) with a development CA, two demo
@@ -48,6 +53,20 @@ function dbArg(io: CliIo, db: string | undefined): string {
   return `sqlite:${resolve(io.cwd, path)}`;
 }
 
+/** `--peer DOMAIN=URL` values → domain (lower case) → URL; a malformed one is a usage error. */
+export function parsePeers(values: string[]): Record<string, string> {
+  const peers: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf('=');
+    const domain = value.slice(0, at).trim().toLowerCase();
+    const url = value.slice(at + 1).trim();
+    if (at <= 0 || !/^[a-z0-9.-]+$/.test(domain) || !/^https?:\/\/[^/]+\/?$/.test(url)) throw new UsageError(`--peer: '${value}' is not DOMAIN=URL (e.g. b.example=https://relay.b.example)`);
+    if (Object.hasOwn(peers, domain)) throw new UsageError(`--peer: ${domain} given twice`);
+    peers[domain] = url.replace(/\/$/, '');
+  }
+  return peers;
+}
+
 async function start(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -62,6 +81,9 @@ async function start(args: string[], io: CliIo): Promise<number> {
       'expiry-days': { type: 'string' },
       'retention-days': { type: 'string' },
       'max-submission-mb': { type: 'string' },
+      peer: { type: 'string', multiple: true },
+      'relay-id': { type: 'string' },
+      'passphrase-file': { type: 'string' },
     },
   });
   const positive = (name: string, value: string | undefined): number | undefined => {
@@ -76,6 +98,10 @@ async function start(args: string[], io: CliIo): Promise<number> {
   if ((values['tls-key'] === undefined) !== (values['tls-cert'] === undefined)) throw new UsageError('--tls-key and --tls-cert go together');
   const port = Number(values.port ?? 7311);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: '${values.port}' is not a port`);
+  const peers = parsePeers(values.peer ?? []);
+  const federated = Object.keys(peers).length > 0;
+  if (federated && (values['relay-id'] === undefined || values.domain === undefined)) throw new UsageError('--peer needs --domain and --relay-id DIR (the relay identity that signs forwards)');
+  const identity = values['relay-id'] !== undefined ? await loadIdentity(io, values['relay-id'], values['passphrase-file']) : undefined;
   const relay = await loadRelay();
   const store = await relay.openStore(dbArg(io, values.db));
   try {
@@ -91,6 +117,8 @@ async function start(args: string[], io: CliIo): Promise<number> {
       ...(expiryDays ? { expiryMs: expiryDays * 86_400_000 } : {}),
       ...(retentionDays ? { retentionMs: retentionDays * 86_400_000 } : {}),
       ...(maxSubmissionMb ? { maxSubmissionBytes: Math.floor(maxSubmissionMb * 1024 * 1024) } : {}),
+      ...(federated ? { peers } : {}),
+      ...(identity ? { identity } : {}),
     });
     io.stdout(`relay listening on ${server.url} (${store.kind})\n`);
     return 0;
