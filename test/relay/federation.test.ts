@@ -218,6 +218,20 @@ function federationSuite(backend: () => Backend): void {
       expect(atA[0]).toMatchObject({ hops: 0 });
     }, 30_000);
 
+    it('records a final refusal by the peer (no such mailbox at B) and stops retrying it', async () => {
+      const messageId = randomUUID();
+      const { envelope } = await sealEnvelope(new TextEncoder().encode('to nobody'), { sender: alice, recipients: [bob.certificate], messageId });
+      // A cannot know B's mailboxes: it accepts and queues; B's 422 is final.
+      await aliceAtA().submit(envelope, { messageId, to: ['nobody@b.example'] });
+      const row = await waitFor('the refusal', async () => {
+        const found = (await a.app.relay.store.listOutbound()).find((r) => r.messageId === messageId);
+        return found?.failedAt ? found : undefined;
+      });
+      expect(row).toMatchObject({ attempts: 1, forwardedAt: null });
+      expect(row.lastError).toMatch(/^422 ERR_RELAY_UNKNOWN_RECIPIENT/);
+      expect(await a.app.relay.store.dueOutbound(Date.now() + 3_600_000, 100)).toEqual([]);
+    }, 30_000);
+
     it('backs off exponentially with jitter, bounded', () => {
       expect(backoffDelay(0, 1000, 300_000, () => 0)).toBe(500);
       expect(backoffDelay(3, 1000, 300_000, () => 0.999999)).toBe(8000);
