@@ -108,6 +108,28 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 201: { description: 'durably accepted (also the answer to an identical retry)', ...json({ $ref: '#/components/schemas/SubmitAnswer' }) }, '4XX': problem, '5XX': problem },
         },
       },
+      '/v1/relay/messages/{messageId}': {
+        put: {
+          summary: 'Federation: a pinned peer relay forwards one message (signed with its relay identity; see docs/protocol.md, Federation)',
+          parameters: [
+            messageId,
+            { name: 'Sealpost-Relay', in: 'header', required: true, schema: { type: 'string' }, description: 'the forwarding relay domain' },
+            { name: 'Sealpost-Relay-Signature', in: 'header', required: true, schema: { type: 'string' }, description: 'base64url signature of the forward' },
+            { name: 'Sealpost-Sender', in: 'header', required: true, schema: { type: 'string' }, description: 'the original sender' },
+            { name: 'Sealpost-To', in: 'header', required: true, schema: { type: 'string' }, description: 'comma-separated recipient addresses' },
+            { name: 'Sealpost-Hops', in: 'header', required: true, schema: { type: 'string' }, description: 'relay hops made, this one included; over the limit is 508 ERR_RELAY_LOOP' },
+            { name: 'Content-Digest', in: 'header', required: true, schema: { type: 'string' }, description: 'sha-256=:BASE64: of the body' },
+          ],
+          requestBody: octets,
+          responses: { 201: { description: 'durably accepted (also the answer to a repeated forward)', ...json({ $ref: '#/components/schemas/SubmitAnswer' }) }, '4XX': problem, '5XX': problem },
+        },
+      },
+      '/v1/relay/identity': {
+        get: {
+          summary: 'Federation: this relay\'s domain and identity certificate (base64url DER)',
+          responses: { 200: { description: 'the relay identity', ...json({ type: 'object', required: ['domain', 'certificate'], properties: { domain: { type: 'string' }, certificate: { type: 'string' } } }) }, '4XX': problem },
+        },
+      },
       '/v1/uploads': {
         post: {
           summary: 'Open a resumable chunked upload',

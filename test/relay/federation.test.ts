@@ -232,6 +232,11 @@ function federationSuite(backend: () => Backend): void {
       expect(await a.app.relay.store.dueOutbound(Date.now() + 3_600_000, 100)).toEqual([]);
     }, 30_000);
 
+    it('describes the federation routes in /openapi.json', async () => {
+      const doc = (await a.app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, unknown> }>();
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/relay/messages/{messageId}', '/v1/relay/identity']));
+    });
+
     it('backs off exponentially with jitter, bounded', () => {
       expect(backoffDelay(0, 1000, 300_000, () => 0)).toBe(500);
       expect(backoffDelay(3, 1000, 300_000, () => 0.999999)).toBe(8000);
