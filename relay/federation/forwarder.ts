@@ -37,14 +37,19 @@ export function backoffDelay(attempts: number, baseDelayMs: number, maxDelayMs: 
   return Math.round(ceiling * (0.5 + random() * 0.5));
 }
 
-async function readAll(store: RelayStore, item: OutboundItem): Promise<Uint8Array> {
-  const out = new Uint8Array(item.size);
-  let at = 0;
-  for await (const piece of store.readBlob(item.blobId, 0, item.size - 1)) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
+/** The message content as a stream, chunk by chunk from the store: a 1 GiB submission is never held whole. */
+function contentOf(store: RelayStore, item: OutboundItem): ReadableStream<Uint8Array> {
+  const pieces = store.readBlob(item.blobId, 0, item.size - 1)[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await pieces.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    async cancel() {
+      await pieces.return?.();
+    },
+  });
 }
 
 /** Starts forwarding the store's outbound queue to `config.peers`; needs `config.identity` and `config.domain`. */
@@ -74,6 +79,7 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
           method: 'PUT',
           headers: {
             'content-type': 'application/octet-stream',
+            'content-length': String(item.size),
             'content-digest': item.digest,
             'sealpost-relay': domain,
             'sealpost-relay-signature': signature,
@@ -81,9 +87,11 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
             'sealpost-to': to.join(','),
             'sealpost-hops': String(hops),
           },
-          body: (await readAll(store, item)) as Uint8Array<ArrayBuffer>,
+          body: contentOf(store, item),
+          // Node's fetch streams a request body only in half-duplex mode.
+          duplex: 'half',
           signal: AbortSignal.timeout(timeoutMs),
-        });
+        } as RequestInit);
         if (res.ok) {
           await res.body?.cancel();
           await store.updateOutbound(item.messageId, item.recipient, { forwardedAt: config.now() });

@@ -20,7 +20,7 @@ import type { RunningServer } from '../../relay/server.js';
 import { openPostgresStore } from '../../relay/storage/postgres.js';
 import { openSqliteStore } from '../../relay/storage/sqlite.js';
 import type { RelayStore } from '../../relay/storage/types.js';
-import { digestOf } from './helpers.js';
+import { digestOf, randomEnvelope } from './helpers.js';
 import { postgresUnavailable, startPostgres } from './postgres-server.js';
 import type { PostgresServer } from './postgres-server.js';
 
@@ -231,6 +231,15 @@ function federationSuite(backend: () => Backend): void {
       expect(row.lastError).toMatch(/^422 ERR_RELAY_UNKNOWN_RECIPIENT/);
       expect(await a.app.relay.store.dueOutbound(Date.now() + 3_600_000, 100)).toEqual([]);
     }, 30_000);
+
+    it('forwards a large submission sent in resumable chunks, streamed from the store', async () => {
+      const messageId = randomUUID();
+      const envelope = randomEnvelope(9 * 1024 * 1024 + 123);
+      // Over the client's 8 MiB threshold: the chunked upload path at A.
+      await aliceAtA().submit(envelope, { messageId, to: ['bob@b.example'] });
+      await waitFor('the large forward', async () => ((await a.app.relay.store.listOutbound()).find((r) => r.messageId === messageId)?.forwardedAt ? true : undefined), 60_000);
+      expect(await bobAtB().download(messageId)).toEqual(envelope);
+    }, 90_000);
 
     it('describes the federation routes in /openapi.json', async () => {
       const doc = (await a.app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, unknown> }>();
