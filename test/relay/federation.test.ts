@@ -53,6 +53,53 @@ interface Backend {
 }
 
 function federationSuite(backend: () => Backend): void {
+  describe('the outbound queue in the store', () => {
+    it('commits forwards with the message, once; keeps the message while a forward is pending; purges after retention', async () => {
+      const store = backend().open(await backend().location());
+      await store.migrate();
+      try {
+        const now = Date.now();
+        const submission = {
+          messageId: randomUUID(),
+          sender: 'alice@a.example',
+          recipients: ['carol@a.example', 'bob@b.example'],
+          digest: digestOf(new Uint8Array([1, 2, 3])),
+          size: 3,
+          submittedAt: now,
+          expiresAt: now + 86_400_000,
+          data: new Uint8Array([1, 2, 3]),
+          forward: [{ recipient: 'bob@b.example', peer: 'b.example' }],
+          hops: 2,
+        };
+        expect((await store.submit(submission)).kind).toBe('created');
+        expect((await store.submit(submission)).kind).toBe('replayed');
+        const rows = await store.listOutbound();
+        expect(rows).toEqual([
+          { messageId: submission.messageId, recipient: 'bob@b.example', peer: 'b.example', sender: 'alice@a.example', digest: submission.digest, size: 3, blobId: expect.any(String), hops: 2, attempts: 0, nextAttemptAt: now, forwardedAt: null, failedAt: null, lastError: null },
+        ]);
+        // Only the local recipient has a delivery.
+        expect(await store.getDelivery('bob@b.example', submission.messageId, now)).toBeUndefined();
+        expect(await store.getDelivery('carol@a.example', submission.messageId, now)).toBeDefined();
+        expect(await store.dueOutbound(now - 1, 10)).toEqual([]);
+        expect(await store.dueOutbound(now, 10)).toHaveLength(1);
+        await store.updateOutbound(submission.messageId, 'bob@b.example', { nextAttemptAt: now + 5000, lastError: 'fetch failed' });
+        expect(await store.dueOutbound(now + 4999, 10)).toEqual([]);
+        // The local delivery goes (acknowledged, past retention); the pending forward keeps the message.
+        await store.acknowledge('carol@a.example', submission.messageId, now);
+        await store.purge(now + 1000, { retentionMs: 500, orphanBlobAgeMs: 0 });
+        expect(await store.getAnswer(submission.messageId)).toBeDefined();
+        expect(await store.dueOutbound(now + 5000, 10)).toMatchObject([{ attempts: 1, lastError: 'fetch failed' }]);
+        await store.updateOutbound(submission.messageId, 'bob@b.example', { forwardedAt: now + 6000 });
+        expect(await store.dueOutbound(now + 60_000, 10)).toEqual([]);
+        await store.purge(now + 7000, { retentionMs: 500, orphanBlobAgeMs: 0 });
+        expect(await store.listOutbound()).toEqual([]);
+        expect(await store.getAnswer(submission.messageId)).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    });
+  });
+
   describe(`federation between two relays`, () => {
     let ca: Awaited<ReturnType<typeof createDevCa>>;
     let relayA: Identity;
