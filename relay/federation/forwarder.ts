@@ -79,7 +79,6 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
           method: 'PUT',
           headers: {
             'content-type': 'application/octet-stream',
-            'content-length': String(item.size),
             'content-digest': item.digest,
             'sealpost-relay': domain,
             'sealpost-relay-signature': signature,
