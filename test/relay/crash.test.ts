@@ -141,8 +141,11 @@ describe('crash safety (SQLite)', () => {
       const running = load(() => [url], queue, ledger, 12, () => stop);
       // Under a loaded machine the child and the logins can be slow: kill at a random moment
       // after this round's first 201, not at a fixed time after the spawn.
-      await until(() => ledger.accepted.size > before);
-      await pause(Math.floor(Math.random() * 400));
+      // The kill lands at a random point between this round's first 201 and half its queue
+      // accepted, measured in progress rather than time: a fast runtime (Node 22+) otherwise
+      // finishes the whole queue inside a fixed pause and the kill no longer lands under load.
+      const target = before + 1 + Math.floor(Math.random() * (queue.length / 2));
+      await until(() => ledger.accepted.size >= target);
       await relay.kill9();
       stop = true;
       const started = await running;
@@ -201,12 +204,14 @@ describe.skipIf(pgMissing !== undefined)('crash safety (PostgreSQL, two relay pr
       const queue = letters.slice(0, 300);
       let stop = false;
       const running = load(() => live, queue, ledger, 12, () => stop);
-      await until(() => ledger.accepted.size > 0);
-      await pause(Math.floor(Math.random() * 500));
+      // At a random point between the first 201 and half the letters accepted (see the SQLite case).
+      const target = 1 + Math.floor(Math.random() * (queue.length / 2));
+      await until(() => ledger.accepted.size >= target);
       await a.kill9();
       live = [b.url];
-      // Keep loading on the survivor for a while, then stop (bounded).
-      await pause(500);
+      // Keep loading on the survivor for ten more 201s, then stop (bounded by until()'s timeout).
+      const more = ledger.accepted.size + 10;
+      await until(() => ledger.accepted.size >= more);
       stop = true;
       const started = await running;
       console.log(`two processes: queue ${queue.length}, started ${started}, accepted ${ledger.accepted.size}, in doubt ${ledger.unknown.size}`);
