@@ -77,7 +77,15 @@ export function messageTypeOf(message: Hl7Message): string {
   const msh = message.segmentAt(0);
   const parts: string[] = [];
   const count = Math.max(msh.componentCount(9), 1);
-  for (let c = 1; c <= count; c++) parts.push(msh.value(9, 1, c));
+  // A malformed escape in MSH-9 is reported by check(); here it must not abort the listing, so
+  // that component is shown as sent.
+  for (let c = 1; c <= count; c++) {
+    try {
+      parts.push(msh.value(9, 1, c));
+    } catch {
+      parts.push(msh.raw(9, 1, c));
+    }
+  }
   while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
   return parts.join('^');
 }
