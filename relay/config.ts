@@ -47,9 +47,20 @@ export interface RelayConfig {
   identity?: Identity;
   /** Highest `Sealpost-Hops` accepted from a peer; more is a loop (508 ERR_RELAY_LOOP). Default 8. */
   maxHops?: number;
+  /** This relay's public base URL (Endpoints of its mailboxes, `/.well-known/sealpost`). Default: from each request's Host. */
+  publicUrl?: string;
+  /**
+   * Forward to relays of domains that are not pinned, found through the directory or
+   * `https://DOMAIN/.well-known/sealpost` (federation/resolve-peer.ts); needs `domain` and
+   * `identity`. Pinned `peers` always win. Default false (pinned peers only).
+   */
+  discoverPeers?: boolean;
+  /** Replaces the discovery lookup (loopback tests, closed networks): domain → relay base URL, or undefined when unknown. */
+  peerResolver?: (domain: string) => Promise<string | undefined>;
 }
 
-export type ResolvedConfig = Required<Omit<RelayConfig, 'domain' | 'tls' | 'logger' | 'directory' | 'identity'>> & Pick<RelayConfig, 'domain' | 'tls' | 'logger' | 'directory' | 'identity'>;
+type OptionalKeys = 'domain' | 'tls' | 'logger' | 'directory' | 'identity' | 'publicUrl' | 'peerResolver';
+export type ResolvedConfig = Required<Omit<RelayConfig, OptionalKeys>> & Pick<RelayConfig, OptionalKeys>;
 
 export function resolveConfig(config: RelayConfig): ResolvedConfig {
   return {
@@ -67,6 +78,7 @@ export function resolveConfig(config: RelayConfig): ResolvedConfig {
     requestTimeoutMs: 60_000,
     peers: {},
     maxHops: 8,
+    discoverPeers: false,
     ...config,
   };
 }
