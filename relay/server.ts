@@ -62,7 +62,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   timer?.unref();
   const resolved = resolveConfig(options);
   const forwarder =
-    Object.keys(resolved.peers).length > 0 && resolved.identity && resolved.domain !== undefined
+    (Object.keys(resolved.peers).length > 0 || resolved.discoverPeers) && resolved.identity && resolved.domain !== undefined
       ? startForwarder(resolved, { onError: (item, error) => app.log.warn({ messageId: item.messageId, recipient: item.recipient, error }, 'forward failed'), ...options.forwarder })
       : undefined;
   let closing: Promise<void> | undefined;

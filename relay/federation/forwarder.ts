@@ -7,6 +7,7 @@
  */
 import type { ResolvedConfig } from '../config.js';
 import type { OutboundItem, RelayStore } from '../storage/types.js';
+import { resolvePeer } from './resolve-peer.js';
 import { signForward } from './signing.js';
 
 export interface ForwarderOptions {
@@ -65,11 +66,11 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
   const timeoutMs = options.timeoutMs ?? 60_000;
 
   const forwardOne = async (item: OutboundItem): Promise<void> => {
-    const url = config.peers[item.peer];
+    const url = await resolvePeer(config, item.peer);
     let error: string;
     let final = false;
     if (url === undefined) {
-      error = `no pinned URL for ${item.peer}`;
+      error = `no relay found for ${item.peer} (not pinned, not discovered)`;
     } else {
       try {
         const hops = item.hops + 1;

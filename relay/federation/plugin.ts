@@ -14,6 +14,7 @@ import { verifyWithCertificate } from '../internal/tokens.js';
 import { MESSAGE_ID_PATTERN } from '../plugins/submit.js';
 import { problemSchema } from '../plugins/problems.js';
 import type { NewSubmission } from '../storage/types.js';
+import { forwardsTo, resolvePeer } from './resolve-peer.js';
 import { certificateNamesRelay, forwardSigningInput } from './signing.js';
 
 const OCTETS = ['application/octet-stream', 'application/pkcs7-mime', 'application/cms'];
@@ -62,7 +63,8 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
   const peerCertificate = async (domain: string, fresh: boolean): Promise<X509Certificate> => {
     const cached = certs.get(domain);
     if (!fresh && cached && cached.until > config.now()) return cached.cert;
-    const url = config.peers[domain]!;
+    const url = await resolvePeer(config, domain);
+    if (url === undefined) throw new RelayError('ERR_RELAY_FORBIDDEN', `${domain} is not a peer of this relay and no relay was found for it`);
     let cert: X509Certificate;
     try {
       const res = await fetch(new URL('/v1/relay/identity', url), { signal: AbortSignal.timeout(10_000) });
@@ -103,7 +105,7 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
       const stream = request.body as Readable | undefined;
       if (typeof stream?.pipe !== 'function') throw new RelayError('ERR_RELAY_UNSUPPORTED_MEDIA_TYPE', `Content-Type must be one of ${OCTETS.join(', ')}`);
       const relay = h['sealpost-relay']!.toLowerCase();
-      if (!Object.hasOwn(config.peers, relay)) throw new RelayError('ERR_RELAY_FORBIDDEN', `${relay} is not a peer of this relay`);
+      if (!forwardsTo(config, relay)) throw new RelayError('ERR_RELAY_FORBIDDEN', `${relay} is not a peer of this relay`);
       const digest = sha256Member(h['content-digest']);
       if (digest === undefined) throw new RelayError('ERR_RELAY_BAD_REQUEST', 'Content-Digest: no sha-256 member');
       const hops = Number(h['sealpost-hops']);
@@ -127,7 +129,7 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
         if (address === undefined) throw new RelayError('ERR_RELAY_BAD_REQUEST', `Sealpost-To: '${value.slice(0, 100)}' is not an address`);
         if (recipients.includes(address)) continue;
         const domain = address.slice(address.lastIndexOf('@') + 1);
-        if (domain !== config.domain && Object.hasOwn(config.peers, domain)) forward.push({ recipient: address, peer: domain });
+        if (forwardsTo(config, domain)) forward.push({ recipient: address, peer: domain });
         else if (!(await store.getMailbox(address))) throw new RelayError('ERR_RELAY_UNKNOWN_RECIPIENT', `no mailbox ${address} on this relay`);
         recipients.push(address);
       }

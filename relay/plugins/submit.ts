@@ -10,6 +10,7 @@ import { RelayError } from '../errors.js';
 import { ADDRESS_PATTERN, normaliseAddress } from '../internal/address.js';
 import { digestOf, readBody, sha256Member } from '../internal/body.js';
 import type { NewSubmission, SubmitAnswer, SubmitOutcome, Upload } from '../storage/types.js';
+import { forwardsTo } from '../federation/resolve-peer.js';
 import { problemSchema } from './problems.js';
 
 export const MESSAGE_ID_PATTERN = '^[A-Za-z0-9._~-]{1,128}$';
@@ -85,7 +86,7 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
   // Recipients in a pinned peer's domain are forwarded, not delivered here (docs/protocol.md, Federation).
   const peerOf = (address: string): string | undefined => {
     const domain = address.slice(address.lastIndexOf('@') + 1);
-    return domain !== app.relay.domain && Object.hasOwn(app.relay.peers, domain) ? domain : undefined;
+    return forwardsTo(app.relay, domain) ? domain : undefined;
   };
   const forwardOf = (recipients: string[]): { forward?: NewSubmission['forward'] } => {
     const forward = recipients.flatMap((recipient) => {

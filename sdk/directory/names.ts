@@ -5,6 +5,8 @@
 export const DIRECTORY_URIS = {
   /** Endpoint.identifier system whose value is the Sealpost address (`name@domain`). */
   address: 'https://sealpost.org/fhir/sid/address',
+  /** Endpoint.identifier system whose value is a mail domain: the Endpoint of the relay serving that domain (peer discovery). */
+  relayDomain: 'https://sealpost.org/fhir/sid/relay-domain',
   /** Endpoint extension: the address's encryption certificate, PEM (valueString). */
   certificate: 'https://sealpost.org/fhir/StructureDefinition/encryption-certificate',
   /** Endpoint extension: when that certificate expires (valueDateTime). */
