@@ -10,6 +10,7 @@ import rateLimit from '@fastify/rate-limit';
 import { resolveConfig } from './config.js';
 import type { RelayConfig } from './config.js';
 import { directoryPlugin } from './directory/plugin.js';
+import { wellKnownPlugin } from './directory/well-known.js';
 import { federationPlugin } from './federation/plugin.js';
 import { Metrics } from './internal/metrics.js';
 import { checkToken } from './internal/tokens.js';
@@ -109,6 +110,7 @@ export async function buildApp(input: RelayConfig): Promise<FastifyInstance> {
   await app.register(submitPlugin);
   await app.register(inboxPlugin);
   if (config.directory) await app.register(directoryPlugin, config.directory);
+  if (config.domain !== undefined) await app.register(wellKnownPlugin);
   if (Object.keys(config.peers).length > 0 || config.identity) await app.register(federationPlugin);
   return app;
 }
