@@ -8,11 +8,13 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Identity } from '@sealpost/sdk/crypto';
-import { SIGNATURE_HEADER, signAnswer } from '@sealpost/sdk/directory';
+import { DIRECTORY_URIS, endpointIdFor, SIGNATURE_HEADER, signAnswer } from '@sealpost/sdk/directory';
+import type { PayloadType } from '@sealpost/sdk/directory';
 import { capabilityStatement } from './capability-statement.js';
 import { operationOutcome, searchBundle } from './internal/bundle.js';
 import { parseQuery, QueryError } from './internal/parse-query.js';
 import { isDirectoryType } from './internal/search-params.js';
+import { publishMailbox } from './publish-mailbox.js';
 import type { DirectoryStore } from './storage/types.js';
 
 /** Options of {@link directoryPlugin}. */
@@ -22,6 +24,8 @@ export interface DirectoryPluginOptions {
   signer?: Identity;
   /** Public base URL of the relay (`https://relay.example`), for fullUrl and paging links. Default: from the request. */
   publicUrl?: string;
+  /** Payload forms the Endpoints of mailboxes registered here accept, best first. Default FHIR document, REF^I12 L2, REF^I12 L1. */
+  payloadTypes?: PayloadType[];
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -48,6 +52,21 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
       return send(reply, 500, operationOutcome('exception', 'internal error', 'fatal'));
     });
 
+    // Registration writes the mailbox, then its Endpoint (two stores). Should the second write have
+    // failed, the first sender looking the address up publishes it: a local mailbox is never
+    // unreachable through the directory for long.
+    const publishMissing = async (request: FastifyRequest, search: URLSearchParams): Promise<void> => {
+      if (!app.hasDecorator('relay') || app.relay.domain === undefined) return;
+      const prefix = `${DIRECTORY_URIS.address}|`;
+      for (const value of search.getAll('identifier')) {
+        if (!value.startsWith(prefix)) continue;
+        const address = value.slice(prefix.length).toLowerCase();
+        if (!address.endsWith(`@${app.relay.domain}`) || (await store.get('Endpoint', endpointIdFor(address)))) continue;
+        const mailbox = await app.relay.store.getMailbox(address);
+        if (mailbox) await publishMailbox(store, mailbox, { relayUrl: baseOf(request).slice(0, -'/fhir'.length), ...(options.payloadTypes ? { payloadTypes: options.payloadTypes } : {}) });
+      }
+    };
+
     app.get('/fhir/metadata', async (request, reply) => send(reply, 200, capabilityStatement({ baseUrl: baseOf(request) })));
 
     app.get<{ Params: { type: string } }>('/fhir/:type', async (request, reply) => {
@@ -55,6 +74,7 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
       if (!isDirectoryType(type)) return send(reply, 404, operationOutcome('not-supported', `this directory does not serve ${type.slice(0, 64)}`));
       const search = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
       const parsed = parseQuery(type, search);
+      if (type === 'Endpoint') await publishMissing(request, search);
       const page = await store.search(parsed.query);
       const base = baseOf(request);
       return send(reply, 200, await searchBundle(store, base, parsed, page, search, `${base.slice(0, -'/fhir'.length)}${request.url}`));

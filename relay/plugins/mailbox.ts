@@ -6,6 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
+import { PAYLOAD_TYPES } from '@sealpost/sdk/directory';
+import type { PayloadType } from '@sealpost/sdk/directory';
+import { publishMailbox } from '../directory/publish-mailbox.js';
 import { RelayError } from '../errors.js';
 import { ADDRESS_PATTERN, normaliseAddress } from '../internal/address.js';
 import { authSigningInput, checkChallenge, issueChallenge, issueToken, readCertificate, registerSigningInput, verifyWithCertificate } from '../internal/tokens.js';
@@ -86,7 +89,7 @@ export const mailboxPlugin: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.post<{ Body: { address: string; certificate: string; invite: string; signature: string } }>(
+  app.post<{ Body: { address: string; certificate: string; invite: string; signature: string; payloadTypes?: PayloadType[] } }>(
     '/v1/mailboxes',
     {
       schema: {
@@ -94,7 +97,13 @@ export const mailboxPlugin: FastifyPluginAsync = async (app) => {
           type: 'object',
           required: ['address', 'certificate', 'invite', 'signature'],
           additionalProperties: false,
-          properties: { address: { type: 'string', pattern: ADDRESS_PATTERN, maxLength: 254 }, certificate: b64, invite: { type: 'string', minLength: 8, maxLength: 256 }, signature: { ...b64, maxLength: 2048 } },
+          properties: {
+            address: { type: 'string', pattern: ADDRESS_PATTERN, maxLength: 254 },
+            certificate: b64,
+            invite: { type: 'string', minLength: 8, maxLength: 256 },
+            signature: { ...b64, maxLength: 2048 },
+            payloadTypes: { type: 'array', minItems: 1, maxItems: 8, uniqueItems: true, items: { type: 'string', enum: Object.values(PAYLOAD_TYPES) } },
+          },
         },
         response: { 201: { type: 'object', required: ['address'], additionalProperties: false, properties: { address: { type: 'string' } } }, '4xx': problemSchema },
       },
@@ -116,6 +125,17 @@ export const mailboxPlugin: FastifyPluginAsync = async (app) => {
       const result = await store.redeemInvite(hashInvite(request.body.invite), { address, certificate: new Uint8Array(der), createdAt: app.relay.now() }, app.relay.now());
       if (result === 'invalid') throw new RelayError('ERR_RELAY_INVITE', 'invite: unknown, used, expired or for another address');
       if (result === 'exists') throw new RelayError('ERR_RELAY_MAILBOX_EXISTS', `${address} already exists`);
+      // The mailbox's Endpoint goes to the directory right after (docs/protocol.md, Directory). A
+      // failure here leaves the mailbox usable: the directory publishes a missing Endpoint of a local
+      // mailbox on the first lookup (directory/plugin.ts), so it is logged, not returned.
+      const directory = app.relay.directory;
+      if (directory) {
+        const relayUrl = app.relay.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
+        const payloadTypes = request.body.payloadTypes ?? directory.payloadTypes;
+        await publishMailbox(directory.store, { address, certificate: new Uint8Array(der) }, { relayUrl, ...(payloadTypes ? { payloadTypes } : {}) }).catch((error: unknown) =>
+          request.log.error({ err: error, address }, 'mailbox created but its Endpoint was not published (published on first lookup)'),
+        );
+      }
       reply.code(201);
       return { address };
     },
