@@ -11,5 +11,5 @@ export type { RelayStore, Mailbox, SubmitAnswer, InboxItem, Upload, PurgeResult 
 export { startServer } from './server.js';
 export type { StartServerOptions, RunningServer } from './server.js';
 export { hashInvite } from './plugins/mailbox.js';
-export { directoryPlugin, importDirectory, openDirectoryStore } from './directory/index.js';
+export { directoryPlugin, findRelayUrl, importDirectory, openDirectoryStore, registerMailbox } from './directory/index.js';
 export type { DirectoryPluginOptions, DirectoryStore, ImportReport } from './directory/index.js';

@@ -11,3 +11,8 @@ export { importDirectory } from './import-bundle.js';
 export type { ImportIssue, ImportOptions, ImportReport } from './import-bundle.js';
 export { publishMailbox } from './publish-mailbox.js';
 export type { PublishMailboxOptions } from './publish-mailbox.js';
+export { registerMailbox } from './register-mailbox.js';
+export type { RegisterMailboxOptions } from './register-mailbox.js';
+export { findRelayUrl, publishRelay, relayEndpointId } from './publish-relay.js';
+export { WELL_KNOWN_PATH, wellKnownPlugin } from './well-known.js';
+export type { WellKnownSealpost } from './well-known.js';
