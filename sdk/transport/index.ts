@@ -10,3 +10,5 @@ export type { RegisterMailboxOptions } from './register-mailbox.js';
 export { TransportError } from './errors.js';
 export type { TransportErrorKind, TransportErrorCode, Problem } from './errors.js';
 export type { RetryPolicy } from './internal/retry.js';
+export { RELAY_EVENT_KINDS, RECEIPT_KINDS } from './timeline-types.js';
+export type { Timeline, TimelineEntry, TimelineEventKind, ReceiptKind, RelayEventClaims, SendReceiptOptions, SendReceiptResult } from './timeline-types.js';

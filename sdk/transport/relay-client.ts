@@ -4,6 +4,7 @@ import type { Problem } from './errors.js';
 import { contentDigest, toBase64Url } from './internal/base64.js';
 import { DEFAULT_RETRY, backoffDelay, sleep as defaultSleep } from './internal/retry.js';
 import type { RetryPolicy } from './internal/retry.js';
+import type { SendReceiptOptions, SendReceiptResult, Timeline } from './timeline-types.js';
 
 /** Bytes done so far and in all, for progress bars. */
 export interface TransferProgress {
@@ -295,6 +296,31 @@ export class RelayClient {
   /** Acknowledges a message (the caller has stored it). Idempotent. */
   async acknowledge(messageId: string, options: { signal?: AbortSignal } = {}): Promise<{ messageId: string; acknowledgedAt: string }> {
     return this.#json('POST', `/v1/mailboxes/${encodeURIComponent(this.#address)}/messages/${encodeURIComponent(messageId)}/ack`, { signal: options.signal });
+  }
+
+  /**
+   * The delivery timeline of a message this mailbox sent (docs/protocol.md, Timeline): relay
+   * events and recipient receipts in the order the relay recorded them, each with its signed
+   * bytes. Check them with `verifyTimeline`. Throws TransportError `not-found` for a message this
+   * mailbox did not send (the relay does not say whether it exists).
+   */
+  async timeline(messageId: string, options: { signal?: AbortSignal } = {}): Promise<Timeline> {
+    return this.#json<Timeline>('GET', `/v1/messages/${encodeURIComponent(messageId)}/timeline`, { signal: options.signal });
+  }
+
+  /**
+   * Posts a signed receipt (from `createReceipt`, sealed to the sender, so the relay cannot read
+   * it) for a message this mailbox received; the status travels in clear for the timeline. The
+   * relay stores it once (a repeat answers `stored: 'exists'`) and carries it back to the sender's
+   * relay. Throws TypeError for an unknown status or a rejection without reason; TransportError
+   * `not-found` when this mailbox did not receive the message.
+   */
+  async sendReceipt(messageId: string, receipt: Uint8Array, options: SendReceiptOptions): Promise<SendReceiptResult> {
+    if (!['delivered', 'imported', 'read', 'rejected'].includes(options.status)) throw new TypeError(`sendReceipt: unknown status '${String(options.status)}'`);
+    if (options.status === 'rejected' && !options.reason) throw new TypeError('sendReceipt: a rejected receipt needs a reason');
+    if (receipt.length === 0) throw new TypeError('sendReceipt: empty receipt');
+    const body = JSON.stringify({ status: options.status, ...(options.reason ? { reason: options.reason } : {}), receipt: toBase64Url(receipt) });
+    return this.#json<SendReceiptResult>('POST', `/v1/messages/${encodeURIComponent(messageId)}/receipts`, { body, signal: options.signal });
   }
 
   async #json<T>(method: string, path: string, options: RequestOptions): Promise<T> {
