@@ -9,6 +9,8 @@ export interface LetterSidecar {
   recipient: string;
   patient: { family?: string; given?: string[]; birthDate?: string; identifiers?: { system: string; value: string }[] };
   title?: string;
+  /** PEM file of the recipient's certificate, relative to the outbox folder (when no directory or configuration names it). */
+  recipientCertificate?: string;
 }
 
 /** One letter picked up from the EMR's outbox folder. */
@@ -32,12 +34,18 @@ export interface ScanOutboxOptions {
   settleMs?: number;
   /** HL7 message types accepted (default REF, ORU, MDM). */
   messageTypes?: string[];
+  /** Stops the scan between two letters (a shutdown): the letter in progress finishes; claimed ones wait in `.sending/`. */
+  signal?: AbortSignal;
+  /** Errors for which the letter stays in `.sending/` and the scan stops, to be tried again (the relay is down), instead of going to `error/`. Default none. */
+  isTransient?: (error: unknown) => boolean;
 }
 
 /** What one scan did. */
 export interface ScanOutboxResult {
   sent: string[];
   failed: { file: string; reason: string }[];
+  /** Set when a transient failure stopped the scan; the letter is tried again at the next scan. */
+  deferred?: { file: string; reason: string };
 }
 
 const KINDS: Record<string, OutboundLetter['kind']> = { '.hl7': 'hl7', '.txt': 'hl7', '.pdf': 'pdf', '.rtf': 'rtf' };
@@ -56,9 +64,13 @@ export async function scanOutbox(dir: string, options: ScanOutboxOptions): Promi
   const sending = join(dir, '.sending');
   for (const sub of [sending, join(dir, 'sent'), join(dir, 'error')]) mkdirSync(sub, { recursive: true });
   const result: ScanOutboxResult = { sent: [], failed: [] };
-  const move = (from: string, to: string, file: string): void => {
-    renameSync(join(from, file), join(dir, to, file));
-    if (existsSync(join(from, `${file}.json`))) renameSync(join(from, `${file}.json`), join(dir, to, `${file}.json`));
+  // A name already used in sent/ or error/ (the EMR reuses names) gets a numbered suffix: never overwrite an earlier letter.
+  const move = (from: string, to: string, file: string): string => {
+    let name = file;
+    for (let n = 1; existsSync(join(dir, to, name)); n++) name = `${basename(file, extname(file))}.${n}${extname(file)}`;
+    renameSync(join(from, file), join(dir, to, name));
+    if (existsSync(join(from, `${file}.json`))) renameSync(join(from, `${file}.json`), join(dir, to, `${name}.json`));
+    return name;
   };
   // Interrupted letters first, then new ones, oldest name first.
   const claimed = readdirSync(sending).filter((f) => KINDS[extname(f).toLowerCase()]);
@@ -74,6 +86,9 @@ export async function scanOutbox(dir: string, options: ScanOutboxOptions): Promi
     claimed.push(file);
   }
   for (const file of claimed) {
+    if (options.signal?.aborted) break;
+    // A crash between claiming the sidecar and the letter, or a sidecar written after its letter was claimed.
+    if (!existsSync(join(sending, `${file}.json`)) && existsSync(join(dir, `${file}.json`))) renameSync(join(dir, `${file}.json`), join(sending, `${file}.json`));
     try {
       const bytes = new Uint8Array(readFileSync(join(sending, file)));
       const kind = KINDS[extname(file).toLowerCase()]!;
@@ -93,8 +108,12 @@ export async function scanOutbox(dir: string, options: ScanOutboxOptions): Promi
       result.sent.push(file);
     } catch (error) {
       const reason = (error as Error).message;
-      move(sending, 'error', file);
-      writeFileSync(join(dir, 'error', `${file}.reason.txt`), `${reason}\n`);
+      if (options.isTransient?.(error)) {
+        result.deferred = { file, reason };
+        break;
+      }
+      const name = move(sending, 'error', file);
+      writeFileSync(join(dir, 'error', `${name}.reason.txt`), `${reason}\n`);
       result.failed.push({ file, reason });
     }
   }

@@ -1,0 +1,176 @@
+import { createReceipt } from '@sealpost/sdk/crypto';
+import type { Identity, OpenResult, ReceiptStatus } from '@sealpost/sdk/crypto';
+import { guard, openDb } from '../internal/sqlite.js';
+import type { Db } from '../internal/sqlite.js';
+import type { ReceiptSink } from '../import/pipeline.js';
+import type { AckFileEvent } from '../file-drop/import-folder.js';
+
+/** Sends one receipt to the sender through the relay: `RelayClient.sendReceipt`'s signature. */
+export type DeliverReceipt = (messageId: string, bytes: Uint8Array, info: { status: ReceiptStatus; reason?: string }) => Promise<unknown>;
+
+/** What {@link ReceiptOutbox.flush} did. */
+export interface ReceiptFlushResult {
+  sent: number;
+  /** Receipts still waiting (the relay failed, or they wait for an EMR acknowledgement). */
+  queued: number;
+  held: number;
+  error?: Error;
+}
+
+/** What a receipt needs from an opened letter, stored so a "rejected" receipt can be made long after the letter was opened. */
+interface StoredBinding {
+  messageId: string | undefined;
+  signedContentIdentifier: string | undefined;
+  receiptsTo: string[];
+  signature: string;
+  signedAttributes: string;
+  contentType: string;
+  signerCertificate: string;
+}
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
+const ACCEPTED = new Set(['AA', 'CA']);
+
+/**
+ * The agent's durable receipt queue (tables in the agent's SQLite file). It is the import
+ * pipeline's {@link ReceiptSink}: a receipt is committed here, and `flush` sends it through the
+ * relay, so a relay outage delays receipts but never loses them. For letters filed into an import
+ * folder whose EMR writes acknowledgement files, the "imported" receipt is held until the EMR's
+ * ACK arrives: AA/CA releases it; AE/AR (or CE/CR) replaces it with a signed "rejected" receipt
+ * carrying the EMR's text. Every step is idempotent per messageId and status.
+ */
+export class ReceiptOutbox {
+  readonly #db: Db;
+  readonly #identity: Identity;
+
+  constructor(path: string, options: { identity: Identity }) {
+    this.#identity = options.identity;
+    this.#db = openDb(path);
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS agent_receipts (
+      message_id TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, bytes BLOB NOT NULL, state TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, created_at TEXT NOT NULL, sent_at TEXT, PRIMARY KEY (message_id, status));
+      CREATE TABLE IF NOT EXISTS agent_acks (
+      message_id TEXT PRIMARY KEY, control_id TEXT NOT NULL, binding TEXT NOT NULL, state TEXT NOT NULL,
+      ack_code TEXT, ack_text TEXT, created_at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS agent_acks_control ON agent_acks (control_id)`);
+  }
+
+  /** Marks a letter as filed into a folder whose EMR acknowledges: its "imported" receipt waits for the EMR's ACK of `controlId` (MSH-10). */
+  expectAck(messageId: string, controlId: string, opened: OpenResult): void {
+    const binding: StoredBinding = {
+      messageId: opened.header?.messageId,
+      signedContentIdentifier: opened.receiptRequest ? b64(opened.receiptRequest.signedContentIdentifier) : undefined,
+      receiptsTo: opened.receiptRequest?.receiptsTo ?? [],
+      signature: b64(opened.binding.signature),
+      signedAttributes: b64(opened.binding.signedAttributes),
+      contentType: opened.binding.contentType,
+      signerCertificate: b64(opened.signer.certificate),
+    };
+    guard('receipt outbox expect ack', () =>
+      this.#db.prepare("INSERT INTO agent_acks (message_id, control_id, binding, state, created_at) VALUES (?, ?, ?, 'awaiting', ?) ON CONFLICT DO NOTHING").run(messageId, controlId, JSON.stringify(binding), new Date().toISOString()),
+    );
+  }
+
+  /** The sink to give the import pipeline. */
+  readonly sink: ReceiptSink = {
+    send: async (bytes, info) => {
+      const ack = this.#ack(info.messageId);
+      if (info.status === 'imported' && ack?.state === 'refused') return this.#reject(info.messageId);
+      const held = info.status === 'imported' && ack?.state === 'awaiting';
+      this.#insert(info.messageId, info.status, info.reason, bytes, held ? 'held' : 'queued');
+    },
+  };
+
+  #insert(messageId: string, status: string, reason: string | undefined, bytes: Uint8Array, state: 'held' | 'queued'): void {
+    guard('receipt outbox add', () =>
+      this.#db
+        .prepare('INSERT INTO agent_receipts (message_id, status, reason, bytes, state, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+        .run(messageId, status, reason ?? null, bytes, state, new Date().toISOString()),
+    );
+  }
+
+  #ack(messageId: string): { state: 'awaiting' | 'accepted' | 'refused'; binding: string; ack_text: string | null; ack_code: string | null } | undefined {
+    return this.#db.prepare('SELECT state, binding, ack_text, ack_code FROM agent_acks WHERE message_id = ?').get(messageId) as never;
+  }
+
+  async #reject(messageId: string): Promise<void> {
+    const ack = this.#ack(messageId)!;
+    const reason = `the EMR refused the import (${ack.ack_code ?? '?'})${ack.ack_text ? `: ${ack.ack_text}` : ''}`;
+    const stored = JSON.parse(ack.binding) as StoredBinding;
+    const exists = this.#db.prepare("SELECT 1 FROM agent_receipts WHERE message_id = ? AND status = 'rejected'").get(messageId);
+    if (!exists && stored.signedContentIdentifier !== undefined) {
+      const original = {
+        header: stored.messageId ? { messageId: stored.messageId } : undefined,
+        receiptRequest: { signedContentIdentifier: unb64(stored.signedContentIdentifier), receiptsTo: stored.receiptsTo },
+        binding: { signature: unb64(stored.signature), signedAttributes: unb64(stored.signedAttributes), contentType: stored.contentType },
+        signer: { certificate: unb64(stored.signerCertificate), subject: '', addresses: [] },
+      } as unknown as OpenResult;
+      const bytes = await createReceipt(original, { identity: this.#identity, status: 'rejected', reason });
+      this.#insert(messageId, 'rejected', reason, bytes, 'queued');
+    }
+    // The held "imported" receipt must never go out now.
+    guard('receipt outbox drop imported', () => this.#db.prepare("DELETE FROM agent_receipts WHERE message_id = ? AND status = 'imported' AND state = 'held'").run(messageId));
+  }
+
+  /**
+   * Records an EMR acknowledgement file (idempotent: safe to repeat after a crash). Resolves to
+   * the messageId it concerns, or undefined when no letter awaits that MSH-10.
+   */
+  async recordAck(event: AckFileEvent): Promise<string | undefined> {
+    const row = this.#db.prepare("SELECT message_id AS messageId, state FROM agent_acks WHERE control_id = ? ORDER BY (state = 'awaiting') DESC, rowid DESC LIMIT 1").get(event.controlId) as
+      | { messageId: string; state: string }
+      | undefined;
+    if (!row) return undefined;
+    const accepted = ACCEPTED.has(event.code.toUpperCase());
+    if (row.state === 'awaiting') {
+      guard('receipt outbox record ack', () =>
+        this.#db.prepare('UPDATE agent_acks SET state = ?, ack_code = ?, ack_text = ? WHERE message_id = ?').run(accepted ? 'accepted' : 'refused', event.code, event.text, row.messageId),
+      );
+    }
+    const state = this.#ack(row.messageId)!.state;
+    if (state === 'accepted') guard('receipt outbox release', () => this.#db.prepare("UPDATE agent_receipts SET state = 'queued' WHERE message_id = ? AND status = 'imported' AND state = 'held'").run(row.messageId));
+    else await this.#reject(row.messageId);
+    return row.messageId;
+  }
+
+  /** Sends queued receipts in order through `deliver`; stops at the first failure (kept for the next flush). */
+  async flush(deliver: DeliverReceipt): Promise<ReceiptFlushResult> {
+    const rows = this.#db.prepare("SELECT rowid, message_id AS messageId, status, reason, bytes FROM agent_receipts WHERE state = 'queued' ORDER BY rowid").all() as {
+      rowid: number;
+      messageId: string;
+      status: ReceiptStatus;
+      reason: string | null;
+      bytes: Uint8Array;
+    }[];
+    const result: ReceiptFlushResult = { sent: 0, queued: 0, held: 0 };
+    for (const row of rows) {
+      try {
+        await deliver(row.messageId, new Uint8Array(row.bytes), { status: row.status, ...(row.reason ? { reason: row.reason } : {}) });
+      } catch (error) {
+        guard('receipt outbox failure', () => this.#db.prepare('UPDATE agent_receipts SET attempts = attempts + 1, last_error = ? WHERE rowid = ?').run((error as Error).message, row.rowid));
+        result.error = error as Error;
+        break;
+      }
+      guard('receipt outbox sent', () => this.#db.prepare("UPDATE agent_receipts SET state = 'sent', sent_at = ?, last_error = NULL WHERE rowid = ?").run(new Date().toISOString(), row.rowid));
+      result.sent++;
+    }
+    Object.assign(result, this.counts());
+    return result;
+  }
+
+  /** Receipts waiting to be sent, and those held for an EMR acknowledgement. */
+  counts(): { queued: number; held: number } {
+    const rows = this.#db.prepare("SELECT state, count(*) AS n FROM agent_receipts WHERE state IN ('queued', 'held') GROUP BY state").all() as { state: string; n: number }[];
+    return { queued: rows.find((r) => r.state === 'queued')?.n ?? 0, held: rows.find((r) => r.state === 'held')?.n ?? 0 };
+  }
+
+  /** Receipts by state, oldest first (for tests and `--json` status). */
+  list(state: 'queued' | 'held' | 'sent'): { messageId: string; status: ReceiptStatus; reason: string | null }[] {
+    return this.#db.prepare('SELECT message_id AS messageId, status, reason FROM agent_receipts WHERE state = ? ORDER BY rowid').all(state) as never;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
