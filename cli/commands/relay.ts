@@ -1,22 +1,26 @@
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SealpostError } from '@sealpost/sdk';
 import { createDevCa, fromPem, generateIdentity, unlockIdentity } from '@sealpost/sdk/crypto';
+import type { Identity } from '@sealpost/sdk/crypto';
+import { PAYLOAD_TYPES } from '@sealpost/sdk/directory';
+import type { PayloadType } from '@sealpost/sdk/directory';
 import { readIdentityDir, writeIdentityDir } from '@sealpost/sdk/node';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
-import { loadIdentity, reportError } from './crypto-io.js';
+import { loadIdentity, reportError, secret } from './crypto-io.js';
 import { relayDirectory } from './directory.js';
 
 const usage = `Usage:
   sealpost relay start [--db sqlite:PATH | --db postgres://…] [--host 127.0.0.1] [--port 7311] [--domain DOMAIN]
                        [--tls-key KEY.pem --tls-cert CERT.pem] [--log-level info]
                        [--expiry-days 5] [--retention-days 7] [--max-submission-mb 1024]
-                       [--peer DOMAIN=URL … --relay-id DIR [--passphrase-file FILE]]
-  sealpost relay mailbox add ADDRESS --cert CERT.pem [--db …]
+                       [--public-url URL] [--peer DOMAIN=URL …] [--pinned-only]
+                       [--relay-id DIR | --data DIR] [--passphrase-file FILE]
+  sealpost relay mailbox add ADDRESS --cert CERT.pem [--payload TYPE …] [--relay-url URL] [--db …]
   sealpost relay invite [ADDRESS] [--days 7] [--db …]
   sealpost relay demo [--data DIR] [--port 7311]
   sealpost relay directory import FILE.json [--db …] [--skip-invalid] [--json]
@@ -25,11 +29,24 @@ start   runs a relay (Ctrl-C or SIGTERM stops it gracefully, finishing in-flight
         --db defaults to sqlite:sealpost-data/relay.db. Plain HTTP is only allowed on loopback.
         Unacknowledged messages expire after --expiry-days; acknowledged ones are purged after
         --retention-days.
+        It serves the signed provider directory under /fhir (same database) and
+        /.well-known/sealpost, and publishes its own relay Endpoint there (URL: --public-url, else
+        the loopback address it listens on).
+        The relay always has a relay identity (a certificate naming relay@DOMAIN; it signs
+        directory answers and forwards): --relay-id DIR, else DATA/relay-id, created self-signed
+        on first start (DATA: --data, default the SQLite file's folder or sealpost-data). Its
+        passphrase comes from --passphrase-file or SEALPOST_PASSPHRASE; when neither is given on
+        first start, a random one is written to DATA/relay-id.passphrase (mode 0600).
         --peer DOMAIN=URL (repeatable) pins the relay of another mail domain: submissions for it
-        are queued and forwarded there, and only pinned relays may forward here. Forwards are
-        signed with the relay identity in --relay-id DIR (a certificate naming relay@DOMAIN,
-        passphrase from --passphrase-file or SEALPOST_PASSPHRASE); --domain is then required.
-mailbox add  binds ADDRESS to the identity certificate CERT.pem (which must name ADDRESS).
+        are queued and forwarded there. With --domain, mail for any other domain is forwarded too:
+        its relay is found through the directory (a relay Endpoint for the domain) or
+        https://DOMAIN/.well-known/sealpost; --pinned-only forwards to pinned peers only.
+mailbox add  binds ADDRESS to the identity certificate CERT.pem (which must name ADDRESS) and
+        publishes its Endpoint in the relay's directory: address, relay URL (--relay-url, default
+        the URL the relay published when it last started), accepted payload types (--payload,
+        repeatable, best first: fhir-document, hl7v2-ref-i12-l2, hl7v2-ref-i12-l1; default all
+        three) and the certificate. Running it again for an existing mailbox (same certificate)
+        publishes the Endpoint again.
 invite  prints a one-time code with which a key holder registers ADDRESS (or any address).
 demo    first run: creates DIR (default .sealpost-demo) with a development CA, two demo
         mailboxes and their identities; then runs the relay and prints the commands to send a
@@ -67,6 +84,39 @@ export function parsePeers(values: string[]): Record<string, string> {
   return peers;
 }
 
+/**
+ * The relay identity: `--relay-id DIR`, else DATA/relay-id, created self-signed on first start
+ * (naming relay@DOMAIN, or relay@localhost without --domain). A certificate that does not name the
+ * domain is refused, so a data folder is not silently reused for another domain.
+ */
+async function relayIdentity(io: CliIo, options: { dir: string | undefined; data: string; passphraseFile: string | undefined; domain: string | undefined }): Promise<Identity> {
+  const name = `relay@${options.domain ?? 'localhost'}`;
+  const check = (identity: Identity, where: string): Identity => {
+    if (options.domain !== undefined && new X509Certificate(identity.certificate).checkEmail(name, { subject: 'never' }) === undefined && new X509Certificate(identity.certificate).checkHost(options.domain, { subject: 'never' }) === undefined) {
+      throw new SealpostError('ERR_CLI_RELAY_IDENTITY', `the relay identity in ${where} does not name ${name} (pass --relay-id DIR for this domain, or another --data folder)`);
+    }
+    return identity;
+  };
+  if (options.dir !== undefined) return check(await loadIdentity(io, options.dir, options.passphraseFile), options.dir);
+  const dir = join(options.data, 'relay-id');
+  const generatedPassphrase = join(options.data, 'relay-id.passphrase');
+  const passphraseFile = options.passphraseFile ?? (io.env.SEALPOST_PASSPHRASE === undefined && existsSync(generatedPassphrase) ? generatedPassphrase : undefined);
+  if (existsSync(join(dir, 'cert.pem'))) return check(await loadIdentity(io, dir, passphraseFile), dir);
+  let passphrase: string;
+  if (options.passphraseFile !== undefined || io.env.SEALPOST_PASSPHRASE !== undefined) {
+    passphrase = await secret(io, 'passphrase', options.passphraseFile, 'SEALPOST_PASSPHRASE');
+  } else {
+    passphrase = randomBytes(24).toString('base64url');
+    await mkdir(options.data, { recursive: true, mode: 0o700 });
+    await writeFile(generatedPassphrase, `${passphrase}\n`, { mode: 0o600 });
+    await chmod(generatedPassphrase, 0o600);
+  }
+  const generated = await generateIdentity({ name, address: name, validityDays: 825 });
+  await writeIdentityDir(dir, { certificate: generated.identity.certificate, chain: [], encryptedKey: await generated.exportEncryptedKey(passphrase) });
+  io.stderr(`sealpost relay start: created the relay identity ${name} (self-signed) in ${relative(io.cwd, dir) || '.'}; clients trust its directory with --trust ${relative(io.cwd, join(dir, 'cert.pem'))}\n`);
+  return generated.identity;
+}
+
 async function start(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -82,7 +132,10 @@ async function start(args: string[], io: CliIo): Promise<number> {
       'retention-days': { type: 'string' },
       'max-submission-mb': { type: 'string' },
       peer: { type: 'string', multiple: true },
+      'pinned-only': { type: 'boolean' },
+      'public-url': { type: 'string' },
       'relay-id': { type: 'string' },
+      data: { type: 'string' },
       'passphrase-file': { type: 'string' },
     },
   });
@@ -100,11 +153,22 @@ async function start(args: string[], io: CliIo): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: '${values.port}' is not a port`);
   const peers = parsePeers(values.peer ?? []);
   const federated = Object.keys(peers).length > 0;
-  if (federated && (values['relay-id'] === undefined || values.domain === undefined)) throw new UsageError('--peer needs --domain and --relay-id DIR (the relay identity that signs forwards)');
-  const identity = values['relay-id'] !== undefined ? await loadIdentity(io, values['relay-id'], values['passphrase-file']) : undefined;
+  if (federated && values.domain === undefined) throw new UsageError('--peer needs --domain (and the relay identity, --relay-id DIR or DATA/relay-id, signs forwards)');
+  const publicUrl = values['public-url']?.replace(/\/$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(publicUrl)) throw new UsageError(`--public-url: '${values['public-url']}' is not an http(s) base URL`);
+  const domain = values.domain?.toLowerCase();
+  const db = dbArg(io, values.db);
+  const identity = await relayIdentity(io, {
+    dir: values['relay-id'],
+    data: resolve(io.cwd, values.data ?? (db.startsWith('sqlite:') ? dirname(db.slice('sqlite:'.length)) : 'sealpost-data')),
+    passphraseFile: values['passphrase-file'],
+    domain,
+  });
   const relay = await loadRelay();
-  const store = await relay.openStore(dbArg(io, values.db));
+  const store = await relay.openStore(db);
+  let directory: Awaited<ReturnType<typeof relay.openDirectoryStore>> | undefined;
   try {
+    directory = await relay.openDirectoryStore(db);
     const tls = values['tls-key'] ? { key: await readFile(resolve(io.cwd, values['tls-key'])), cert: await readFile(resolve(io.cwd, values['tls-cert']!)) } : undefined;
     const server = await relay.startServer({
       store,
@@ -112,18 +176,24 @@ async function start(args: string[], io: CliIo): Promise<number> {
       port,
       handleSignals: true,
       logger: { level: values['log-level'] ?? 'info' },
-      ...(values.domain ? { domain: values.domain.toLowerCase() } : {}),
+      ...(domain ? { domain } : {}),
+      ...(publicUrl ? { publicUrl } : {}),
+      directory: { store: directory, signer: identity, ...(publicUrl ? { publicUrl } : {}) },
+      discoverPeers: domain !== undefined && !values['pinned-only'],
       ...(tls ? { tls } : {}),
       ...(expiryDays ? { expiryMs: expiryDays * 86_400_000 } : {}),
       ...(retentionDays ? { retentionMs: retentionDays * 86_400_000 } : {}),
       ...(maxSubmissionMb ? { maxSubmissionBytes: Math.floor(maxSubmissionMb * 1024 * 1024) } : {}),
       ...(federated ? { peers } : {}),
-      ...(identity ? { identity } : {}),
+      identity,
     });
+    // The directory store lives as long as the process: the graceful shutdown exits once the
+    // relay store is closed, and the directory only reads between imports.
     io.stdout(`relay listening on ${server.url} (${store.kind})\n`);
     return 0;
   } catch (error) {
     await store.close();
+    await directory?.close();
     if (error instanceof RangeError) {
       io.stderr(`sealpost relay start: ${error.message}\n`);
       return 1;
@@ -132,9 +202,19 @@ async function start(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+const KNOWN_PAYLOADS = new Set<string>(Object.values(PAYLOAD_TYPES));
+
 async function mailboxAdd(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { cert: { type: 'string' }, db: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { cert: { type: 'string' }, db: { type: 'string' }, payload: { type: 'string', multiple: true }, 'relay-url': { type: 'string' } },
+  });
   if (positionals.length !== 1 || !values.cert) throw new UsageError('relay mailbox add needs ADDRESS and --cert');
+  const payloadTypes = values.payload?.flatMap((p) => p.split(',')).map((p) => p.trim());
+  for (const p of payloadTypes ?? []) if (!KNOWN_PAYLOADS.has(p)) throw new UsageError(`--payload: '${p}' is not one of ${[...KNOWN_PAYLOADS].join(', ')}`);
+  const relayUrlArg = values['relay-url']?.replace(/\/$/, '');
+  if (relayUrlArg !== undefined && !/^https?:\/\/[^/]+$/.test(relayUrlArg)) throw new UsageError(`--relay-url: '${values['relay-url']}' is not an http(s) base URL`);
   const address = positionals[0]!.toLowerCase();
   const der = fromPem(await readFile(resolve(io.cwd, values.cert), 'utf8'), 'CERTIFICATE')[0];
   if (!der) throw new SealpostError('ERR_CLI_NO_CERTIFICATE', `${values.cert}: no CERTIFICATE block`);
@@ -143,13 +223,35 @@ async function mailboxAdd(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const relay = await loadRelay();
-  const store = await relay.openStore(dbArg(io, values.db));
+  const db = dbArg(io, values.db);
+  const store = await relay.openStore(db);
+  const directory = await relay.openDirectoryStore(db).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   try {
-    const result = await store.addMailbox({ address, certificate: der, createdAt: Date.now() });
-    io.stdout(result === 'created' ? `mailbox ${address} added\n` : `mailbox ${address} already exists\n`);
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    // The relay URL its last start published (its relay Endpoint), unless given.
+    const relayUrl = relayUrlArg ?? (await relay.findRelayUrl(directory, domain));
+    const mailbox = { address, certificate: der, createdAt: Date.now() };
+    if (relayUrl === undefined) {
+      if (payloadTypes) throw new UsageError(`no relay URL is known for ${domain} (start the relay with --domain ${domain} once, or pass --relay-url)`);
+      // Still safe: the directory publishes a local mailbox's missing Endpoint on its first lookup.
+      const result = await store.addMailbox(mailbox);
+      io.stdout(result === 'created' ? `mailbox ${address} added\n` : `mailbox ${address} already exists\n`);
+      io.stderr(`sealpost relay mailbox add: no relay URL known for ${domain} yet: the Endpoint is published on the first directory lookup (or pass --relay-url)\n`);
+      return result === 'created' ? 0 : 1;
+    }
+    const { result } = await relay.registerMailbox(store, directory, mailbox, { relayUrl, ...(payloadTypes ? { payloadTypes: payloadTypes as PayloadType[] } : {}) });
+    if (result === 'conflict') {
+      io.stderr(`sealpost relay mailbox add: ${address} already exists with another certificate (nothing published)\n`);
+      return 1;
+    }
+    io.stdout(result === 'created' ? `mailbox ${address} added; Endpoint published (${relayUrl})\n` : `mailbox ${address} already exists; Endpoint published again (${relayUrl})\n`);
     return result === 'created' ? 0 : 1;
   } finally {
     await store.close();
+    await directory.close();
   }
 }
 

@@ -16,6 +16,10 @@ export function relayEndpointId(domain: string): string {
  */
 export async function publishRelay(store: DirectoryStore, relay: { domain: string; relayUrl: string; certificate?: Uint8Array }): Promise<Resource> {
   const domain = relay.domain.toLowerCase();
+  const previous = await findRelayUrl(store, domain);
+  const url = relay.relayUrl.replace(/\/$/, '');
+  // The relay moved (new public URL or port): its mailboxes' Endpoints follow it.
+  if (previous !== undefined && previous !== url) await moveMailboxEndpoints(store, domain, previous, url);
   const endpoint: Resource = {
     resourceType: 'Endpoint',
     id: relayEndpointId(domain),
@@ -29,6 +33,16 @@ export async function publishRelay(store: DirectoryStore, relay: { domain: strin
   };
   const [stored] = await store.put([endpoint]);
   return stored!;
+}
+
+async function moveMailboxEndpoints(store: DirectoryStore, domain: string, from: string, to: string): Promise<void> {
+  const pageSize = 500;
+  for (let offset = 0; ; offset += pageSize) {
+    const page = await store.search({ type: 'Endpoint', filters: [{ param: 'identifier', match: 'exact', alternatives: [{ system: DIRECTORY_URIS.address }] }], count: pageSize, offset });
+    const moved = page.resources.filter((r) => typeof r.address === 'string' && r.address.replace(/\/$/, '') === from && (r.identifier as { system?: string; value?: string }[] | undefined)?.some((i) => i.system === DIRECTORY_URIS.address && i.value?.endsWith(`@${domain}`)));
+    if (moved.length) await store.put(moved.map((r) => ({ ...r, address: to })));
+    if (!page.more) return;
+  }
 }
 
 /** The relay URL the local directory lists for `domain` (its relay Endpoint), or undefined. */

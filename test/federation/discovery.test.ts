@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity, sealEnvelope, toPem } from '@sealpost/sdk/crypto';
 import { DirectoryClient, SIGNATURE_HEADER, verifyAnswer } from '@sealpost/sdk/directory';
+import { publishMailbox } from '../../relay/directory/publish-mailbox.js';
 import { findRelayUrl, publishRelay } from '../../relay/directory/publish-relay.js';
 import { resolveConfig } from '../../relay/config.js';
 import { forwardsTo, resolvePeer, wellKnownRelay } from '../../relay/federation/resolve-peer.js';
@@ -49,6 +50,19 @@ describe('/.well-known/sealpost', () => {
   it('the relay publishes its relay Endpoint (domain → URL) in its directory when it listens', async () => {
     expect(await findRelayUrl(fed.relay('a.example').directory!, 'a.example')).toBe(fed.relay('a.example').url);
     expect(await findRelayUrl(fed.relay('a.example').directory!, 'nowhere.example')).toBeUndefined();
+  });
+
+  it("a relay that moves (new URL) moves its mailboxes' Endpoints with it, and only those", async () => {
+    const store = fed.relay('a.example').directory!;
+    const { identity } = await generateIdentity({ name: 'Mo', address: 'mo@moving.example', issuer: fed.ca });
+    const other = await generateIdentity({ name: 'Ot', address: 'ot@other.example', issuer: fed.ca });
+    await publishRelay(store, { domain: 'moving.example', relayUrl: 'http://127.0.0.1:1111' });
+    await publishMailbox(store, { address: 'mo@moving.example', certificate: identity.certificate }, { relayUrl: 'http://127.0.0.1:1111' });
+    await publishMailbox(store, { address: 'ot@other.example', certificate: other.identity.certificate }, { relayUrl: 'http://127.0.0.1:1111' });
+    await publishRelay(store, { domain: 'moving.example', relayUrl: 'http://127.0.0.1:2222/' });
+    expect(await findRelayUrl(store, 'moving.example')).toBe('http://127.0.0.1:2222');
+    expect((await store.get('Endpoint', 'mo-at-moving.example'))?.address).toBe('http://127.0.0.1:2222');
+    expect((await store.get('Endpoint', 'ot-at-other.example'))?.address).toBe('http://127.0.0.1:1111');
   });
 });
 
