@@ -91,7 +91,7 @@ class Reader {
   constructor(readonly baseDir: string) {}
 
   fail(path: string, message: string): undefined {
-    this.problems.push({ path, message });
+    this.problems.push({ path: path || '(root)', message });
     return undefined;
   }
 
@@ -253,7 +253,7 @@ function readOutbound(r: Reader, value: Json, path: string): FileDropOutboundCon
  */
 export function validateAgentConfig(value: unknown, options: { baseDir: string; source?: string }): AgentConfig {
   const r = new Reader(options.baseDir);
-  const root = r.object(value, '(root)', ['$comment', 'identity', 'trust', 'relay', 'state', 'health', 'log', 'match', 'batchSize', 'inbound', 'outbound', 'recipients']);
+  const root = r.object(value, '', ['$comment', 'identity', 'trust', 'relay', 'state', 'health', 'log', 'match', 'batchSize', 'inbound', 'outbound', 'recipients']);
   if (!root) throw new AgentConfigError(r.problems, options.source);
 
   let identity: IdentityConfig | undefined;
