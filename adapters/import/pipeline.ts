@@ -1,6 +1,7 @@
 import { createReceipt, EnvelopeError, openEnvelope } from '@sealpost/sdk/crypto';
 import type { Identity, OpenResult, ReceiptStatus, SeenStore, TrustStore } from '@sealpost/sdk/crypto';
 import { AdapterError } from '../errors.js';
+import { mapLimited, settleLimited } from '../internal/limit.js';
 import { guard, openDb } from '../internal/sqlite.js';
 import type { Db } from '../internal/sqlite.js';
 import { matchPatient } from '../match/match-patient.js';
@@ -29,10 +30,24 @@ export interface RenderedLetter {
   patient: PatientDemographics;
 }
 
+/** One letter handed to {@link EmrTarget.fileBatch}. */
+export interface FileRequest {
+  letter: RenderedLetter;
+  patientId: string;
+  messageId: string;
+}
+
 /** The EMR side: patient search and filing. `file` must be idempotent by messageId (ImportFolder, conditional create). */
 export interface EmrTarget {
   findPatients(query: PatientDemographics): Promise<PatientCandidate[]>;
   file(letter: RenderedLetter, patientId: string, messageId: string): Promise<void>;
+  /**
+   * Optional: files a whole batch behind one durability barrier (e.g. `ImportFolder.fileMany`:
+   * one folder fsync per step for the batch). Same idempotency per messageId as `file`; when it
+   * resolves, every letter is filed. Without it the pipeline calls `file` for each letter, up to
+   * `concurrency` at once.
+   */
+  fileBatch?(letters: FileRequest[]): Promise<void>;
 }
 
 /** Where signed receipts go back to the sender (the relay, later). Receipts may be sent more than once after a crash; they are idempotent per messageId and status. */
@@ -52,8 +67,13 @@ export interface ImportPipelineOptions {
   /** Turns an opened payload into the EMR's form (see `renderHl7Letter`). Throwing rejects the letter with the error's message. */
   render: (payload: Uint8Array, opened: OpenResult) => RenderedLetter | Promise<RenderedLetter>;
   match?: MatchPatientOptions;
-  /** Items fetched per round (default 50). */
+  /**
+   * Items fetched per round (default 50); also the size of a group commit: each step's state
+   * changes for a batch are one SQLite transaction (one fsync), not one per letter.
+   */
   batchSize?: number;
+  /** Envelopes opened, receipts signed and sent, relay items removed and EMR calls made at once within a batch (default 8). */
+  concurrency?: number;
   /** Clock for envelope checks (default now). */
   now?: () => Date;
 }
@@ -83,38 +103,59 @@ export interface ImportRunResult {
   invalid: number;
 }
 
+/** A letter while a batch advances it: its record as committed, plus what this run learned. */
+interface Work {
+  inboxId: string;
+  envelope: Uint8Array;
+  state: ImportState;
+  messageId: string;
+  patientId: string | null;
+  reason: string | null;
+  opened?: OpenResult;
+  letter?: RenderedLetter;
+}
+
+const TERMINAL: readonly ImportState[] = ['done', 'done-rejected', 'invalid'];
+
 /**
  * The import pipeline: inbox fetch → open and verify → delivered receipt → render → match →
- * file exactly once → imported (or rejected) receipt. Every step's result is committed to SQLite
- * before the next begins, and every step is safe to repeat, so a crash anywhere followed by a
- * restart neither loses nor duplicates a letter: the envelope is stored before the relay copy is
- * removed; filing relies on the target's idempotency per messageId; a re-open after a crash is not
- * a replay (the seen store is keyed to the inbox item), a second copy of a message is.
+ * file exactly once → imported (or rejected) receipt.
+ *
+ * Letters advance a batch at a time (group commit): every letter of the batch takes a step, then
+ * the batch's results for that step are committed to SQLite in one transaction (one fsync), then
+ * the next step begins. Within a step the letters' crypto, receipts and EMR calls overlap (up to
+ * `concurrency`). Every step's result is committed before the next step begins, and every step is
+ * safe to repeat, so a crash anywhere followed by a restart neither loses nor duplicates a letter:
+ * the envelopes are stored (one transaction) before the relay copies are removed; filing relies on
+ * the target's idempotency per messageId; receipts may be sent again (idempotent per messageId and
+ * status); a re-open after a crash is not a replay (the seen store is keyed to the inbox item,
+ * committed with the batch's `opened` step), a second copy of a message is — also within one batch.
  */
 export class ImportPipeline {
   readonly #db: Db;
   readonly #options: ImportPipelineOptions;
+  readonly #concurrency: number;
+  readonly #update;
+  readonly #seenInsert;
+  readonly #seenGet;
   readonly review: ReviewQueue;
-  #current = '';
 
   constructor(options: ImportPipelineOptions) {
     this.#options = options;
+    this.#concurrency = options.concurrency ?? 8;
+    if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) throw new RangeError('ImportPipeline: concurrency must be a positive integer');
     this.#db = openDb(options.path);
     this.#db.exec(`CREATE TABLE IF NOT EXISTS import_letters (
       inbox_id TEXT PRIMARY KEY, message_id TEXT, state TEXT NOT NULL, envelope BLOB NOT NULL,
       patient_id TEXT, reason TEXT, updated_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS import_seen (signer TEXT NOT NULL, message_id TEXT NOT NULL, inbox_id TEXT NOT NULL, expires_at TEXT NOT NULL, PRIMARY KEY (signer, message_id))`);
     this.review = new ReviewQueue(options.path, { db: this.#db });
+    this.#update = this.#db.prepare(
+      'UPDATE import_letters SET state = ?, message_id = COALESCE(?, message_id), patient_id = COALESCE(?, patient_id), reason = COALESCE(?, reason), updated_at = ? WHERE inbox_id = ?',
+    );
+    this.#seenInsert = this.#db.prepare('INSERT INTO import_seen (signer, message_id, inbox_id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    this.#seenGet = this.#db.prepare('SELECT inbox_id FROM import_seen WHERE signer = ? AND message_id = ?');
   }
-
-  /** The seen store `openEnvelope` uses: a messageId is new for the inbox item that first brought it, a replay for any other. */
-  readonly #seen: SeenStore = {
-    remember: (signer, messageId, expiresAt) => {
-      this.#db.prepare('INSERT INTO import_seen (signer, message_id, inbox_id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(signer, messageId, this.#current, expiresAt.toISOString());
-      const row = this.#db.prepare('SELECT inbox_id FROM import_seen WHERE signer = ? AND message_id = ?').get(signer, messageId) as { inbox_id: string };
-      return Promise.resolve(row.inbox_id === this.#current);
-    },
-  };
 
   /** A letter's state. */
   record(inboxId: string): ImportRecord | undefined {
@@ -126,101 +167,165 @@ export class ImportPipeline {
     return this.#db.prepare('SELECT inbox_id AS inboxId, message_id AS messageId, state, patient_id AS patientId, reason FROM import_letters WHERE state = ? ORDER BY rowid').all(state) as ImportRecord[];
   }
 
-  #set(inboxId: string, state: ImportState, fields: { messageId?: string; patientId?: string; reason?: string } = {}): void {
-    guard('import state', () =>
-      this.#db
-        .prepare('UPDATE import_letters SET state = ?, message_id = COALESCE(?, message_id), patient_id = COALESCE(?, patient_id), reason = COALESCE(?, reason), updated_at = ? WHERE inbox_id = ?')
-        .run(state, fields.messageId ?? null, fields.patientId ?? null, fields.reason ?? null, new Date().toISOString(), inboxId),
-    );
+  /** Moves `w` to `state` in memory and in the open transaction. */
+  #set(w: Work, state: ImportState, fields: { messageId?: string; patientId?: string; reason?: string } = {}): void {
+    w.state = state;
+    if (fields.patientId !== undefined) w.patientId = fields.patientId;
+    if (fields.reason !== undefined) w.reason = fields.reason;
+    this.#update.run(state, fields.messageId ?? null, fields.patientId ?? null, fields.reason ?? null, new Date().toISOString(), w.inboxId);
   }
 
-  /** Fetches one batch from the inbox and advances every unfinished letter (including earlier ones after a restart, and review decisions). */
+  /** One transaction, one fsync: a step's results for the whole batch. */
+  #commit(what: string, fn: () => void): void {
+    guard(what, () => this.#db.transaction(fn)());
+  }
+
+  /** Fetches one batch from the inbox and advances every unfinished letter (including earlier ones after a restart, and review decisions), a batch at a time. */
   async runOnce(): Promise<ImportRunResult> {
     const result: ImportRunResult = { fetched: 0, filed: 0, review: 0, rejected: 0, invalid: 0 };
-    const items = await this.#options.source.fetch(this.#options.batchSize ?? 50);
+    const batchSize = this.#options.batchSize ?? 50;
+    const items = await this.#options.source.fetch(batchSize);
     const insert = this.#db.prepare("INSERT INTO import_letters (inbox_id, state, envelope, updated_at) VALUES (?, 'received', ?, ?) ON CONFLICT(inbox_id) DO NOTHING");
-    guard('import receive', () => this.#db.transaction(() => items.forEach((item) => insert.run(item.id, item.envelope, new Date().toISOString())))());
-    for (const item of items) await this.#options.source.remove(item.id);
+    this.#commit('import receive', () => items.forEach((item) => insert.run(item.id, item.envelope, new Date().toISOString())));
+    // Only now, with every envelope on disk, may the relay forget them.
+    await mapLimited(items, this.#concurrency, (item) => this.#options.source.remove(item.id));
     result.fetched = items.length;
-    const open = this.#db.prepare("SELECT inbox_id AS inboxId, envelope FROM import_letters WHERE state NOT IN ('done', 'done-rejected', 'invalid') ORDER BY rowid").all() as { inboxId: string; envelope: Uint8Array }[];
-    for (const row of open) {
-      const end = await this.#advance(row.inboxId, new Uint8Array(row.envelope));
-      if (end === 'done') result.filed++;
-      else if (end === 'review') result.review++;
-      else if (end === 'done-rejected') result.rejected++;
-      else if (end === 'invalid') result.invalid++;
+    const rows = this.#db
+      .prepare(`SELECT inbox_id AS inboxId, message_id AS messageId, state, patient_id AS patientId, reason, envelope FROM import_letters WHERE state NOT IN (${TERMINAL.map(() => '?').join(', ')}) ORDER BY rowid`)
+      .all(...TERMINAL) as (ImportRecord & { envelope: Uint8Array })[];
+    for (let at = 0; at < rows.length; at += batchSize) {
+      const batch = rows.slice(at, at + batchSize).map((r): Work => ({ inboxId: r.inboxId, envelope: new Uint8Array(r.envelope), state: r.state, messageId: r.messageId ?? r.inboxId, patientId: r.patientId, reason: r.reason }));
+      await this.#advance(batch, result);
     }
     return result;
   }
 
-  async #advance(inboxId: string, envelope: Uint8Array): Promise<ImportState> {
-    let record = this.record(inboxId)!;
-    let opened: OpenResult;
-    this.#current = inboxId;
-    try {
-      opened = await openEnvelope(envelope, { identity: this.#options.identity, trust: this.#options.trust, seenStore: this.#seen, at: this.#options.now?.() ?? new Date() });
-    } catch (error) {
-      if (!(error instanceof EnvelopeError)) throw error;
-      this.#set(inboxId, 'invalid', { reason: `${error.code}: ${error.message}` });
-      return 'invalid';
-    }
-    const messageId = opened.header?.messageId ?? inboxId;
-    const receipt = async (status: ReceiptStatus, reason?: string): Promise<void> => {
-      if (!opened.receiptRequest) return;
-      const bytes = await createReceipt(opened, { identity: this.#options.identity, status, ...(reason ? { reason } : {}) });
-      await this.#options.receipts.send(bytes, { messageId, status, ...(reason ? { reason } : {}) });
-    };
-    if (record.state === 'received') this.#set(inboxId, (record = { ...record, state: 'opened' }).state, { messageId });
-    if (record.state === 'opened') {
-      await receipt('delivered');
-      this.#set(inboxId, (record = { ...record, state: 'delivered' }).state);
-    }
-    let letter: RenderedLetter | undefined;
-    const rendered = async (): Promise<RenderedLetter | undefined> => {
-      if (letter) return letter;
-      try {
-        return (letter = await this.#options.render(opened.payload, opened));
-      } catch (error) {
-        this.#set(inboxId, (record = { ...record, state: 'rejected' }).state, { reason: `cannot read the letter: ${(error as Error).message}` });
-        return undefined;
-      }
-    };
-    if (record.state === 'delivered') {
-      const l = await rendered();
-      if (l) {
-        const match = matchPatient(l.patient, await this.#options.target.findPatients(l.patient), this.#options.match);
-        if (match.outcome === 'matched') {
-          this.#set(inboxId, (record = { ...record, state: 'matched', patientId: match.patientId }).state, { patientId: match.patientId });
-        } else {
-          this.review.add(messageId, { reason: match.reason, query: l.patient, candidates: match.candidates });
-          this.#set(inboxId, (record = { ...record, state: 'review' }).state, { reason: match.reason });
+  async #advance(batch: Work[], result: ImportRunResult): Promise<void> {
+    const c = this.#concurrency;
+    // Letters waiting for a person are not opened again until the person has decided.
+    const active = batch.filter((w) => {
+      if (w.state !== 'review') return true;
+      const item = this.review.byMessageId(w.messageId);
+      if (item && item.state !== 'pending') return true;
+      result.review++;
+      return false;
+    });
+
+    // Open and verify. The seen store answers from committed rows and from this batch's claims;
+    // the claims are committed with the batch's `opened` step.
+    const claims = new Map<string, { signer: string; messageId: string; inboxId: string; expiresAt: string }>();
+    const seenFor = (inboxId: string): SeenStore => ({
+      remember: (signer, messageId, expiresAt) => {
+        const row = guard('import seen', () => this.#seenGet.get(signer, messageId) as { inbox_id: string } | undefined);
+        if (row) return Promise.resolve(row.inbox_id === inboxId);
+        const key = `${signer}\n${messageId}`;
+        const claim = claims.get(key);
+        if (claim) return Promise.resolve(claim.inboxId === inboxId);
+        claims.set(key, { signer, messageId, inboxId, expiresAt: expiresAt.toISOString() });
+        return Promise.resolve(true);
+      },
+    });
+    const at = this.#options.now?.() ?? new Date();
+    const openedAll = await settleLimited(active, c, (w) => openEnvelope(w.envelope, { identity: this.#options.identity, trust: this.#options.trust, seenStore: seenFor(w.inboxId), at }));
+    const unexpected = openedAll.find((o) => o.status === 'rejected' && !(o.reason instanceof EnvelopeError));
+    if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
+    this.#commit('import open', () => {
+      for (const s of claims.values()) this.#seenInsert.run(s.signer, s.messageId, s.inboxId, s.expiresAt);
+      active.forEach((w, i) => {
+        const o = openedAll[i]!;
+        if (o.status === 'rejected') {
+          const error = o.reason as EnvelopeError;
+          this.#set(w, 'invalid', { reason: `${error.code}: ${error.message}` });
+          return;
         }
+        w.opened = o.value;
+        w.messageId = o.value.header?.messageId ?? w.inboxId;
+        if (w.state === 'received') this.#set(w, 'opened', { messageId: w.messageId });
+      });
+    });
+    const live = active.filter((w) => w.opened);
+    result.invalid += active.length - live.length;
+
+    // Delivered receipts, then the batch is `delivered`.
+    const toDeliver = live.filter((w) => w.state === 'opened');
+    await mapLimited(toDeliver, c, (w) => this.#receipt(w, 'delivered'));
+    this.#commit('import delivered', () => toDeliver.forEach((w) => this.#set(w, 'delivered')));
+
+    // Render and match; review decisions taken since the last run.
+    const toMatch = live.filter((w) => w.state === 'delivered');
+    const found = await mapLimited(toMatch, c, async (w) => {
+      const letter = await this.#render(w);
+      return letter ? { letter, candidates: await this.#options.target.findPatients(letter.patient) } : undefined;
+    });
+    this.#commit('import match', () => {
+      toMatch.forEach((w, i) => {
+        const f = found[i];
+        if (!f) return this.#set(w, 'rejected', { reason: w.reason! });
+        const match = matchPatient(f.letter.patient, f.candidates, this.#options.match);
+        if (match.outcome === 'matched') return this.#set(w, 'matched', { patientId: match.patientId });
+        this.review.add(w.messageId, { reason: match.reason, query: f.letter.patient, candidates: match.candidates });
+        this.#set(w, 'review', { reason: match.reason });
+      });
+      for (const w of live.filter((x) => x.state === 'review')) {
+        const item = this.review.byMessageId(w.messageId);
+        if (!item || item.state === 'pending') continue;
+        if (item.state === 'matched') this.#set(w, 'matched', { patientId: item.patientId! });
+        else this.#set(w, 'rejected', { reason: item.rejectReason ?? 'patient not found' });
       }
+    });
+    result.review += toMatch.filter((w) => w.state === 'review').length;
+
+    // File, exactly once per messageId (the target's idempotency covers a crash before `filed` is committed).
+    const toFile = live.filter((w) => w.state === 'matched');
+    const letters = await mapLimited(toFile, c, (w) => this.#render(w));
+    const ready = toFile.filter((_, i) => letters[i]);
+    const target = this.#options.target;
+    let filed: Work[] = ready;
+    let failure: unknown;
+    if (target.fileBatch) {
+      if (ready.length > 0) await target.fileBatch(ready.map((w) => ({ letter: w.letter!, patientId: w.patientId!, messageId: w.messageId })));
+    } else {
+      const settled = await settleLimited(ready, c, (w) => target.file(w.letter!, w.patientId!, w.messageId));
+      filed = ready.filter((_, i) => settled[i]!.status === 'fulfilled');
+      failure = (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined)?.reason;
     }
-    if (record.state === 'review') {
-      const item = this.review.byMessageId(messageId);
-      if (!item || item.state === 'pending') return 'review';
-      if (item.state === 'matched') this.#set(inboxId, (record = { ...record, state: 'matched', patientId: item.patientId }).state, { patientId: item.patientId! });
-      else this.#set(inboxId, (record = { ...record, state: 'rejected' }).state, { reason: item.rejectReason ?? 'patient not found' });
+    this.#commit('import filed', () => {
+      toFile.forEach((w, i) => {
+        if (!letters[i]) this.#set(w, 'rejected', { reason: w.reason! });
+      });
+      filed.forEach((w) => this.#set(w, 'filed'));
+    });
+    // Letters the EMR refused stay `matched` and are retried on the next run.
+    if (failure !== undefined) throw failure;
+
+    // Final receipts.
+    const toFinish = live.filter((w) => w.state === 'filed' || w.state === 'rejected');
+    await mapLimited(toFinish, c, (w) => (w.state === 'filed' ? this.#receipt(w, 'imported') : this.#receipt(w, 'rejected', w.reason ?? 'rejected')));
+    this.#commit('import done', () => toFinish.forEach((w) => this.#set(w, w.state === 'filed' ? 'done' : 'done-rejected')));
+    for (const w of toFinish) {
+      if (w.state === 'done') result.filed++;
+      else result.rejected++;
     }
-    if (record.state === 'matched') {
-      const l = await rendered();
-      if (l) {
-        await this.#options.target.file(l, record.patientId!, messageId);
-        this.#set(inboxId, (record = { ...record, state: 'filed' }).state);
-      }
+    const stuck = live.find((w) => !TERMINAL.includes(w.state) && w.state !== 'review');
+    if (stuck) throw new AdapterError('ERR_IMPORT_STATE', `letter ${stuck.inboxId} stopped in state '${stuck.state}'`);
+  }
+
+  /** The rendered letter, once per run; `undefined` (with the reason on `w`) when it cannot be read. */
+  async #render(w: Work): Promise<RenderedLetter | undefined> {
+    if (w.letter) return w.letter;
+    try {
+      return (w.letter = await this.#options.render(w.opened!.payload, w.opened!));
+    } catch (error) {
+      w.reason = `cannot read the letter: ${(error as Error).message}`;
+      return undefined;
     }
-    if (record.state === 'filed') {
-      await receipt('imported');
-      this.#set(inboxId, 'done');
-      return 'done';
-    }
-    if (record.state === 'rejected') {
-      await receipt('rejected', this.record(inboxId)?.reason ?? 'rejected');
-      this.#set(inboxId, 'done-rejected');
-      return 'done-rejected';
-    }
-    throw new AdapterError('ERR_IMPORT_STATE', `letter ${inboxId} stopped in state '${record.state}'`);
+  }
+
+  async #receipt(w: Work, status: ReceiptStatus, reason?: string): Promise<void> {
+    const opened = w.opened!;
+    if (!opened.receiptRequest) return;
+    const bytes = await createReceipt(opened, { identity: this.#options.identity, status, ...(reason ? { reason } : {}) });
+    await this.#options.receipts.send(bytes, { messageId: w.messageId, status, ...(reason ? { reason } : {}) });
   }
 
   close(): void {

@@ -53,6 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       target: {
         findPatients: () => Promise.resolve([{ id: 'p1', identifiers: [{ system: 'http://ns.electronichealth.net.au/id/hi/ihi/1.0', value: '8003608166690503' }], family: 'Citizen', given: ['Jane'], birthDate: '1980-01-01', sex: 'female' as const }]),
         file: (letter, _patient, messageId) => Promise.resolve(void folder.file(messageId, letter.content)),
+        fileBatch: async (letters) => void (await folder.fileMany(letters.map((l) => ({ messageId: l.messageId, bytes: l.letter.content })))),
       },
       receipts: { send: () => Promise.resolve(void receipts++) },
       render: (payload) => renderHl7Letter(payload),
