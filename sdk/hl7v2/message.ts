@@ -1,5 +1,6 @@
 import type { Delimiters } from './delimiters.js';
 import type { Hl7Location } from './errors.js';
+import type { CharIndex } from './internal/char-index.js';
 import { Hl7ParseError } from './errors.js';
 import type { UnescapeOptions } from './escape.js';
 import { encodedLength, encodeText } from './internal/text-codec.js';
@@ -20,6 +21,9 @@ export interface MessageSource {
 }
 
 const SEGMENT_NAME = /^[A-Z][A-Z0-9]{2}$/;
+
+/** Segments at least this long (in an indexed message) use the character index. */
+const SEGMENT_INDEX_MIN = 16 * 1024;
 
 /**
  * A parsed HL7 v2 message. It keeps the original text and splits segments, fields and components
@@ -47,10 +51,15 @@ export class Hl7Message {
   #terminator: string;
   #source: MessageSource;
   #host: SegmentHost;
+  #index: CharIndex | undefined;
 
   /** @internal Use {@link parseMessage} or {@link createMessage}. */
-  constructor(text: string, init: { delimiters: Delimiters; charset: string; starts: number[]; ends: number[]; source: MessageSource; decodeOptions: UnescapeOptions; terminator?: string }) {
+  constructor(
+    text: string,
+    init: { delimiters: Delimiters; charset: string; starts: number[]; ends: number[]; source: MessageSource; decodeOptions: UnescapeOptions; terminator?: string; index?: CharIndex },
+  ) {
     this.#text = text;
+    this.#index = init.index;
     this.delimiters = init.delimiters;
     this.charset = init.charset;
     this.#starts = init.starts;
@@ -76,7 +85,10 @@ export class Hl7Message {
     if (segment === undefined) {
       const start = this.#starts[index];
       if (start === undefined) throw new RangeError(`segment index ${index} is out of range (0..${this.#starts.length - 1})`);
-      segment = new Hl7Segment(this.#text.slice(start, this.#ends[index]), this.#host);
+      const end = this.#ends[index]!;
+      // Only long segments search through the message's character index; short ones split faster on their own.
+      const indexed = this.#index !== undefined && end - start >= SEGMENT_INDEX_MIN ? { index: this.#index, offset: start } : undefined;
+      segment = new Hl7Segment(this.#text.slice(start, end), this.#host, indexed);
       this.#cache[index] = segment;
     }
     return segment;

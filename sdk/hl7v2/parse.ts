@@ -4,6 +4,7 @@ import type { Hl7Location } from './errors.js';
 import { Hl7ParseError } from './errors.js';
 import type { UnescapeOptions } from './escape.js';
 import { headerField, readDelimiters } from './internal/header.js';
+import { indexMessageText } from './internal/char-index.js';
 import { scanSegments } from './internal/scan.js';
 import { decodeBytes, encodedLength, resolveCharset, utf8Length } from './internal/text-codec.js';
 import { Hl7Message } from './message.js';
@@ -180,7 +181,10 @@ export function buildMessage(
     const found = text.slice(0, 3).replace(/[^\x20-\x7e]/g, '?');
     throw new Hl7ParseError('ERR_HL7_PARSE', text.length === 0 ? 'empty input: no MSH segment' : `a message must start with MSH, found '${found}'`, at(0, { segmentIndex: 1 }));
   }
-  const { starts, ends } = scanSegments(text, 0, text.length);
+  // Large messages (an embedded document) get a character index: one cache-friendly sweep for
+  // every structural character instead of a whole-text pass per character (internal/char-index.ts).
+  const index = indexMessageText(text);
+  const { starts, ends } = scanSegments(text, 0, text.length, index);
   const delimiters: Delimiters = readDelimiters(text, 0, ends[0]!, (offset) => at(offset, { segmentIndex: 1, segmentName: 'MSH' }));
   for (let i = 0; i < starts.length; i++) {
     const start = starts[i]!;
@@ -210,6 +214,7 @@ export function buildMessage(
     ends,
     source,
     decodeOptions: init.decodeOptions,
+    ...(index !== undefined ? { index } : {}),
     ...(init.terminator !== undefined ? { terminator: init.terminator } : {}),
   });
 }

@@ -3,6 +3,8 @@ import type { Hl7Location } from './errors.js';
 import { Hl7ParseError } from './errors.js';
 import type { UnescapeOptions } from './escape.js';
 import { escapeText, unescapeText } from './escape.js';
+import type { CharIndex } from './internal/char-index.js';
+import { SLOT_COMPONENT, SLOT_ESCAPE, SLOT_FIELD, SLOT_REPETITION, SLOT_SUBCOMPONENT } from './internal/char-index.js';
 import { splitField, splitOn } from './internal/split.js';
 import { parseFieldPath } from './path.js';
 
@@ -55,6 +57,41 @@ function firstRepetitionElement(text: string, d: Delimiters, wantC: number, want
   return text.slice(wantC === 0 ? 0 : start, i);
 }
 
+/**
+ * Where a long segment sits in its message's text, and that text's character index: searches of
+ * the segment then skip the chunks of an embedded document that hold no delimiter. @internal
+ */
+export interface IndexedText {
+  readonly index: CharIndex;
+  /** Offset of the segment's first character in `index.text`. */
+  readonly offset: number;
+}
+
+/** Fields longer than this are split through the index; shorter ones by a char loop. */
+const FIELD_INDEX_MIN = 512;
+/** Leaves longer than this are checked for escapes through the index. */
+const LEAF_INDEX_MIN = 4096;
+
+/** Splits `[from, to)` of an indexed text into repetitions → components → subcomponents, like {@link splitField}. */
+function splitIndexed(index: CharIndex, from: number, to: number): string[][][] {
+  const text = index.text;
+  const parts = (slot: number, a: number, b: number, each: (start: number, end: number) => void) => {
+    const starts = index.splitStarts(slot, a, b);
+    for (let i = 0; i < starts.length; i++) each(starts[i]!, i + 1 < starts.length ? starts[i + 1]! - 1 : b);
+  };
+  const out: string[][][] = [];
+  parts(SLOT_REPETITION, from, to, (rs, re) => {
+    const rep: string[][] = [];
+    parts(SLOT_COMPONENT, rs, re, (cs, ce) => {
+      const comp: string[] = [];
+      parts(SLOT_SUBCOMPONENT, cs, ce, (ss, se) => comp.push(text.slice(ss, se)));
+      rep.push(comp);
+    });
+    out.push(rep);
+  });
+  return out;
+}
+
 /** Segments whose field 1 is the field separator and field 2 the encoding characters. */
 const HEADER_SEGMENTS = new Set(['MSH', 'FHS', 'BHS']);
 
@@ -89,10 +126,15 @@ export class Hl7Segment {
   #parsed: (string[][][] | undefined)[] | undefined;
   #modified = false;
   #textStale = false;
+  /** Set while the segment is the unmodified text at `offset` of an indexed message. */
+  #at: IndexedText | undefined;
+  /** With `#at`: offset in the indexed text of each entry of `#fields`. */
+  #fieldStarts: number[] | undefined;
 
   /** @internal Segments are created by parsing or by {@link Hl7Message.addSegment}. */
-  constructor(text: string, host: SegmentHost) {
+  constructor(text: string, host: SegmentHost, at?: IndexedText) {
     this.#text = text;
+    this.#at = at;
     this.#host = host;
     this.name = text.slice(0, 3);
     this.#header = HEADER_SEGMENTS.has(this.name);
@@ -106,7 +148,16 @@ export class Hl7Segment {
   #split(): string[] {
     let fields = this.#fields;
     if (fields === undefined) {
-      fields = splitOn(this.#text, this.#host.delimiters.field);
+      const at = this.#at;
+      if (at !== undefined) {
+        const end = at.offset + this.#text.length;
+        const starts = at.index.splitStarts(SLOT_FIELD, at.offset, end);
+        fields = starts.map((start, i) => at.index.text.slice(start, i + 1 < starts.length ? starts[i + 1]! - 1 : end));
+        if (this.#header) starts.splice(1, 0, at.offset + 3);
+        this.#fieldStarts = starts;
+      } else {
+        fields = splitOn(this.#text, this.#host.delimiters.field);
+      }
       if (this.#header) fields.splice(1, 0, this.#host.delimiters.field);
       this.#fields = fields;
     }
@@ -129,7 +180,10 @@ export class Hl7Segment {
     if (parsed !== undefined) return parsed;
     const text = this.#fieldText(field);
     const d = this.#host.delimiters;
-    parsed = this.#header && field <= 2 ? [[[text]]] : splitField(text, d.repetition, d.component, d.subcomponent);
+    const start = this.#fieldStarts?.[field];
+    if (this.#header && field <= 2) parsed = [[[text]]];
+    else if (this.#at !== undefined && start !== undefined && text.length > FIELD_INDEX_MIN) parsed = splitIndexed(this.#at.index, start, start + text.length);
+    else parsed = splitField(text, d.repetition, d.component, d.subcomponent);
     // Sized to the field count up front: assigning far past the end of an empty array would
     // switch V8 to slow dictionary elements.
     (this.#parsed ??= new Array<string[][][] | undefined>(this.#split().length + 1).fill(undefined))[field] = parsed;
@@ -145,7 +199,7 @@ export class Hl7Segment {
     if (repetition === undefined || text === '') return text;
     if (this.#header && field <= 2) return repetition === 1 && (component ?? 1) === 1 && (subcomponent ?? 1) === 1 ? text : '';
     const d = this.#host.delimiters;
-    if (repetition === 1 && this.#parsed?.[field] === undefined) {
+    if (repetition === 1 && this.#parsed?.[field] === undefined && (text.length <= 512 || this.#at === undefined)) {
       // Reads of the first repetition avoid building the field's structure: short fields are
       // walked once by char code to the wanted component/subcomponent (suggested and checked
       // against the structured path on 20,000 random fields by the bench work); long ones (an
@@ -182,7 +236,11 @@ export class Hl7Segment {
    */
   value(field: number, repetition = 1, component = 1, subcomponent = 1): string {
     const raw = this.raw(field, repetition, component, subcomponent);
-    if (raw.indexOf(this.#host.delimiters.escape) === -1 || (this.#header && field <= 2)) return raw;
+    if (this.#header && field <= 2) return raw;
+    if (this.#at !== undefined && raw.length > LEAF_INDEX_MIN) {
+      const start = this.#at.offset + this.#leafOffset(field, repetition, component, subcomponent);
+      if (this.#at.index.indexOf(SLOT_ESCAPE, start, start + raw.length) === -1) return raw;
+    } else if (raw.indexOf(this.#host.delimiters.escape) === -1) return raw;
     try {
       return unescapeText(raw, this.#host.delimiters, this.#host.decodeOptions);
     } catch (error) {
@@ -242,6 +300,9 @@ export class Hl7Segment {
     while (fields.length <= field) fields.push('');
     fields[field] = text;
     if (this.#parsed) this.#parsed[field] = undefined;
+    // Offsets into the original text no longer describe this segment.
+    this.#at = undefined;
+    this.#fieldStarts = undefined;
     this.#modified = true;
     this.#textStale = true;
   }
