@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TrustStore } from '@sealpost/sdk/crypto';
-import { DirectoryClient } from '@sealpost/sdk/directory';
+import { DirectoryClient, DirectoryError, discoverRelay } from '@sealpost/sdk/directory';
+import type { RelayDiscovery } from '@sealpost/sdk/directory';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { reportError, trustFrom } from './crypto-io.js';
@@ -18,9 +19,11 @@ const usage = `Usage:
 search  typeahead over one or several provider directories at once (federated: answers merged and
         de-duplicated by identifier): practitioners, organisations and services whose name starts
         with TEXT (any word), with their Sealpost address. --relay URL searches that relay's
-        directory (URL/fhir); --directory takes FHIR base URLs. Every answer must be signed by a
-        relay whose certificate chains to a --trust anchor; --unsigned checks no signature
-        (development directories only). Exit 1 when no directory answered.
+        directory federated with its peers' (read from URL/.well-known/sealpost, itself signed by
+        the relay); --directory takes FHIR base URLs. Every answer must be signed by a relay whose
+        certificate chains to a --trust anchor, and an answer from a relay's or peer's directory by
+        that relay (relay@DOMAIN); --unsigned checks no signature (development directories only).
+        Exit 1 when no directory answered.
 `;
 
 export const importUsage = `Usage: sealpost relay directory import FILE.json [--db sqlite:PATH | --db postgres://…] [--skip-invalid] [--json]
@@ -33,6 +36,32 @@ sqlite:sealpost-data/relay.db.
 `;
 
 const DEFAULT_DB = 'sqlite:sealpost-data/relay.db';
+
+/**
+ * The directories to search through a relay: its own and its peers' (from its signed
+ * /.well-known/sealpost), each bound to the relay that must sign its answers. A relay without the
+ * discovery document (404) is searched alone at URL/fhir. Throws DirectoryError when the document
+ * is there but not trustworthy.
+ */
+export async function relayDirectories(relayUrl: string, options: { trust: TrustStore; requireSignature: boolean }): Promise<{ directories: string[]; signers: Record<string, string>; discovery: RelayDiscovery | undefined }> {
+  const base = relayUrl.replace(/\/$/, '');
+  let discovery: RelayDiscovery;
+  try {
+    discovery = await discoverRelay(base, options);
+  } catch (error) {
+    if (error instanceof DirectoryError && error.code === 'ERR_DIRECTORY_HTTP' && / 404 /.test(error.message)) return { directories: [`${base}/fhir`], signers: {}, discovery: undefined };
+    throw error;
+  }
+  const own = discovery.directory ?? `${base}/fhir`;
+  const directories = [own];
+  const signers: Record<string, string> = { [own]: discovery.domain };
+  for (const peer of discovery.peers) {
+    if (directories.includes(peer.directory)) continue;
+    directories.push(peer.directory);
+    signers[peer.directory] = peer.domain;
+  }
+  return { directories, signers, discovery };
+}
 
 async function search(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -49,13 +78,14 @@ async function search(args: string[], io: CliIo): Promise<number> {
   });
   const text = positionals.join(' ').trim();
   if (text === '') throw new UsageError('search needs TEXT');
-  const directories = [...(values.relay ? [`${values.relay.replace(/\/$/, '')}/fhir`] : []), ...(values.directory ?? [])];
-  if (directories.length === 0) throw new UsageError('search needs --relay URL or --directory URL');
+  if (!values.relay && !values.directory?.length) throw new UsageError('search needs --relay URL or --directory URL');
   if (!values.trust?.length && !values.unsigned) throw new UsageError('search needs --trust CA.pem (or --unsigned for a development directory)');
   const count = values.count === undefined ? 10 : Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > 100) throw new UsageError('--count must be 1 to 100');
   const trust = values.trust?.length ? await trustFrom(io, values.trust) : new TrustStore();
-  const client = new DirectoryClient({ directories, trust, requireSignature: !values.unsigned });
+  const { directories, signers } = values.relay ? await relayDirectories(values.relay, { trust, requireSignature: !values.unsigned }) : { directories: [] as string[], signers: {} };
+  directories.push(...(values.directory ?? []).filter((d) => !directories.includes(d)));
+  const client = new DirectoryClient({ directories, trust, requireSignature: !values.unsigned, signers });
   const { contacts, failures } = await client.find(text, { count });
   // One line per failing directory (find asks each directory three questions).
   const reported = new Set<string>();

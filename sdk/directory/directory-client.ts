@@ -3,6 +3,7 @@ import { validateChain } from '../crypto/index.js';
 import type { TrustStore } from '../crypto/index.js';
 import { certInfo } from '../crypto/internal/cert.js';
 import { sha256, toHex } from '../crypto/internal/bytes.js';
+import { namesRelay } from './discover-relay.js';
 import { DirectoryError } from './errors.js';
 import { DIRECTORY_URIS, SIGNATURE_HEADER } from './names.js';
 import type { PayloadType } from './names.js';
@@ -20,6 +21,12 @@ export interface DirectoryClientOptions {
   ttlMs?: number;
   /** Verify every answer's signature and refuse unsigned ones. Default true; false (no signature checked) only for development directories. */
   requireSignature?: boolean;
+  /**
+   * Directory base URL → mail domain of the relay serving it: that directory's answers must be
+   * signed by a certificate naming `relay@DOMAIN` (not merely by any trusted relay), else
+   * `ERR_DIRECTORY_SIGNATURE`. Directories not listed only need a trusted signer. Default none.
+   */
+  signers?: Record<string, string>;
   /** Check each recipient certificate against `trust` (use `encrypt`) and its address. Default true. */
   validateCertificates?: boolean;
   /** Certificates seen before (address → SHA-256 hex), e.g. persisted by the application. Default empty. */
@@ -159,6 +166,8 @@ export class DirectoryClient extends EventTarget {
     let signature: VerifiedAnswer | undefined;
     if (this.#options.requireSignature !== false) {
       signature = await verifyAnswer(bytes, header, { trust: this.#options.trust, url, now: this.#now, directory });
+      const relay = this.#options.signers?.[directory];
+      if (relay !== undefined && !namesRelay(signature.certificate, relay)) throw new DirectoryError('ERR_DIRECTORY_SIGNATURE', `directory ${directory} answered with a signature by ${signature.signer}, not by relay@${relay}`, { directory });
     }
     let body: unknown;
     try {

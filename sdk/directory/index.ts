@@ -18,5 +18,7 @@ export { choosePayloadForm, PAYLOAD_PREFERENCE } from './choose-payload-form.js'
 export type { ChoosePayloadFormOptions } from './choose-payload-form.js';
 export { producePayload } from './produce-payload.js';
 export type { ProducePayloadOptions, ProducedPayload } from './produce-payload.js';
+export { discoverRelay, namesRelay } from './discover-relay.js';
+export type { DiscoverRelayOptions, RelayDiscovery } from './discover-relay.js';
 export { CertificateChangeEvent, DirectoryClient } from './directory-client.js';
 export type { CertificateChange, DirectoryClientOptions, DirectoryContact, DirectoryFailure, FederatedSearchResult, ResolvedAddress } from './directory-client.js';
