@@ -43,6 +43,43 @@ describe('ImportFolder', () => {
   });
 });
 
+describe('ImportFolder.fileMany (group commit)', () => {
+  it('files a batch once per messageId, resumes each crash state like file(), and leaves only markers behind', async () => {
+    const dir = temp();
+    const work = join(dir, 'work');
+    const folder = new ImportFolder({ dir: join(dir, 'in'), workDir: work });
+    // Crash states left by an earlier, interrupted batch:
+    writeFileSync(join(work, 'r1.ready'), 'MSH|r1'); // marker and .ready: only the final rename is missing
+    writeFileSync(join(work, 'r1.filed'), '');
+    writeFileSync(join(work, 'p1.partial'), 'MSH|p'); // a partial write, no marker: nothing reached the EMR
+    writeFileSync(join(work, 'd1.filed'), ''); // marker only: filed earlier (and consumed by the EMR)
+    writeFileSync(join(work, 'n1.ready'), 'MSH|stale'); // .ready without marker: redone from the new bytes
+    const out = await folder.fileMany(
+      [
+        { messageId: 'r1', bytes: enc('MSH|r1') },
+        { messageId: 'p1', bytes: enc('MSH|p1-complete') },
+        { messageId: 'd1', bytes: enc('MSH|d1') },
+        { messageId: 'n1', bytes: enc('MSH|n1') },
+        { messageId: 'a/1', bytes: enc('MSH|a1') },
+        { messageId: 'a/1', bytes: enc('MSH|a1-again') },
+      ],
+      { concurrency: 2 },
+    );
+    expect(out.map((o) => o.written)).toEqual([true, true, false, true, true, false]);
+    expect(out[4]!.path).toBe(join(dir, 'in', 'a_1.hl7'));
+    const read = (f: string): string => readFileSync(join(dir, 'in', f), 'utf8');
+    expect(readdirSync(join(dir, 'in')).sort()).toEqual(['a_1.hl7', 'n1.hl7', 'p1.hl7', 'r1.hl7']);
+    expect([read('a_1.hl7'), read('n1.hl7'), read('p1.hl7'), read('r1.hl7')]).toEqual(['MSH|a1', 'MSH|n1', 'MSH|p1-complete', 'MSH|r1']);
+    expect(readdirSync(work).sort()).toEqual(['a_1.filed', 'd1.filed', 'n1.filed', 'p1.filed', 'r1.filed']);
+    // The EMR consumed everything; the same batch again files nothing, and file() agrees with fileMany().
+    for (const f of readdirSync(join(dir, 'in'))) rmSync(join(dir, 'in', f));
+    expect((await folder.fileMany([{ messageId: 'p1', bytes: enc('x') }, { messageId: 'a/1', bytes: enc('x') }])).map((o) => o.written)).toEqual([false, false]);
+    expect(folder.file('n1', enc('x')).written).toBe(false);
+    expect(readdirSync(join(dir, 'in'))).toEqual([]);
+    expect(await folder.fileMany([])).toEqual([]);
+  });
+});
+
 describe('readAckFiles', () => {
   it('turns matching acknowledgement files into events once, and sets aside unreadable ones', () => {
     const dir = temp();

@@ -1,7 +1,9 @@
 /**
  * Child process of the crash test: runs the import pipeline over `<dir>/inbox/*.p7m` into
  * `<dir>/emr-import` until the inbox is empty, then exits 0. The parent kills it with SIGKILL at
- * random moments and starts it again.
+ * random moments and starts it again. `SEALPOST_FILE_BATCH=1` files through `ImportFolder.fileMany`
+ * (the group-committed path), otherwise one `file` call per letter; the parent alternates. Prints
+ * `ready` once the pipeline is open, so the parent's kill clock starts after start-up.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +11,7 @@ import { TrustStore, unlockIdentity } from '@sealpost/sdk/crypto';
 import { ImportFolder } from '../../../adapters/file-drop/import-folder.js';
 import { ImportPipeline } from '../../../adapters/import/pipeline.js';
 import { renderHl7Letter } from '../../../adapters/import/render-hl7.js';
+import type { FileRequest } from '../../../adapters/import/pipeline.js';
 import type { PatientCandidate } from '../../../adapters/match/match-patient.js';
 
 const dir = process.argv[2]!;
@@ -26,7 +29,7 @@ const pipeline = new ImportPipeline({
   path: join(dir, 'agent.db'),
   identity,
   trust,
-  batchSize: 7,
+  batchSize: Number(process.env.SEALPOST_BATCH_SIZE ?? 7),
   source: {
     fetch: (limit) =>
       Promise.resolve(
@@ -41,6 +44,7 @@ const pipeline = new ImportPipeline({
   target: {
     findPatients: () => Promise.resolve(patients),
     file: (letter, patientId, messageId) => Promise.resolve(void folder.file(messageId, letter.content)),
+    ...(process.env.SEALPOST_FILE_BATCH === '1' ? { fileBatch: async (letters: FileRequest[]) => void (await folder.fileMany(letters.map((l) => ({ messageId: l.messageId, bytes: l.letter.content })))) } : {}),
   },
   receipts: {
     send: (receipt, info) => Promise.resolve(writeFileSync(join(receipts, `${info.messageId}.${info.status}`), receipt)),
@@ -48,6 +52,7 @@ const pipeline = new ImportPipeline({
   render: (payload) => renderHl7Letter(payload),
 });
 
+process.stdout.write('ready\n');
 for (;;) {
   await pipeline.runOnce();
   if (readdirSync(inbox).length === 0 && pipeline.list('received').length + pipeline.list('opened').length + pipeline.list('delivered').length + pipeline.list('matched').length + pipeline.list('filed').length === 0) break;
