@@ -16,6 +16,7 @@ import { problemSchema } from '../plugins/problems.js';
 import type { NewSubmission } from '../storage/types.js';
 import { forwardsTo, resolvePeer } from './resolve-peer.js';
 import { certificateNamesRelay, forwardSigningInput } from './signing.js';
+import { relayEvent } from '../timeline/events.js';
 
 const OCTETS = ['application/octet-stream', 'application/pkcs7-mime', 'application/cms'];
 /** How long a peer's relay certificate is trusted before it is fetched again, ms. */
@@ -138,6 +139,9 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
       const now = config.now();
       const body = await readBody(stream, { store, chunkBytes: config.chunkBytes, maxBytes: config.maxSubmissionBytes, now });
       if (body.digest !== digest) throw new RelayError('ERR_RELAY_DIGEST_MISMATCH', `Content-Digest ${digest} does not match the body (${body.digest})`);
+      // This relay's signed `forwarded` per recipient, committed with the message and queued back
+      // to the forwarding relay (docs/protocol.md, Timeline).
+      const events = await Promise.all(recipients.map((recipient) => relayEvent(config, { messageId: request.params.messageId, kind: 'forwarded', at: now, sender, digest: body.digest, recipient })));
       const outcome = await store.submit({
         messageId: request.params.messageId,
         sender,
@@ -149,6 +153,8 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
         ...(body.data ? { data: body.data } : { blobId: body.blobId! }),
         ...(forward.length > 0 ? { forward } : {}),
         hops,
+        origin: relay,
+        events,
       });
       app.metrics.submission(outcome.kind, body.size, 0);
       if (outcome.kind === 'conflict') throw new RelayError('ERR_RELAY_CONFLICT', `messageId ${request.params.messageId} was already used for other content`);

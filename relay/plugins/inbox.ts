@@ -9,6 +9,7 @@ import { RelayError } from '../errors.js';
 import { ADDRESS_PATTERN, normaliseAddress } from '../internal/address.js';
 import { problemSchema } from './problems.js';
 import { MESSAGE_ID_PATTERN } from './submit.js';
+import { timelinePlugin } from '../timeline/plugin.js';
 
 const itemSchema = {
   type: 'object',
@@ -47,6 +48,8 @@ export function parseRange(header: string | undefined, size: number): { start: n
 export const inboxPlugin: FastifyPluginAsync = async (app) => {
   const { store } = app.relay;
   app.addHook('preHandler', app.authenticate);
+  // The timeline routes share this plugin's authentication (docs/protocol.md, Timeline).
+  await app.register(timelinePlugin);
 
   const ownMailbox = (request: FastifyRequest<{ Params: { address: string } }>): string => {
     const address = normaliseAddress(request.params.address);

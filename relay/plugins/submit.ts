@@ -11,6 +11,7 @@ import { ADDRESS_PATTERN, normaliseAddress } from '../internal/address.js';
 import { digestOf, readBody, sha256Member } from '../internal/body.js';
 import type { NewSubmission, SubmitAnswer, SubmitOutcome, Upload } from '../storage/types.js';
 import { forwardsTo } from '../federation/resolve-peer.js';
+import { relayEvent } from '../timeline/events.js';
 import { problemSchema } from './problems.js';
 
 export const MESSAGE_ID_PATTERN = '^[A-Za-z0-9._~-]{1,128}$';
@@ -102,6 +103,11 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
     return outcome.answer;
   };
 
+  // The home relay's signed `accepted`, committed with the message (docs/protocol.md, Timeline).
+  const accepted = async (messageId: string, sender: string, recipients: string[], digest: string, at: number): Promise<Pick<NewSubmission, 'events'>> => ({
+    events: [await relayEvent(app.relay, { messageId, kind: 'accepted', at, sender, digest, recipients })],
+  });
+
   const bodyStream = (request: FastifyRequest): Readable => {
     if (typeof (request.body as Readable | undefined)?.pipe !== 'function') throw new RelayError('ERR_RELAY_UNSUPPORTED_MEDIA_TYPE', `Content-Type must be one of ${OCTETS.join(', ')}`);
     return request.body as Readable;
@@ -144,6 +150,7 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
         expiresAt: now + config.expiryMs,
         ...(body.data ? { data: body.data } : { blobId: body.blobId! }),
         ...forwardOf(recipients),
+        ...(await accepted(request.params.messageId, request.mailbox, recipients, body.digest, now)),
       };
       const result = answer(await store.submit(submission), started, body.size);
       reply.code(201).header('content-digest', result.digest);
@@ -282,6 +289,7 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
         expiresAt: now + app.relay.expiryMs,
         blobId: upload.blobId,
         ...forwardOf(upload.recipients),
+        ...(await accepted(upload.messageId, upload.sender, upload.recipients, digest, now)),
       });
       const result = answer(outcome, started, upload.size);
       reply.code(201).header('content-digest', result.digest);

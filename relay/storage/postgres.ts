@@ -12,9 +12,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { StoreError, wrap } from './errors.js';
-import { answerOf, OUTBOUND_SELECT, outboundOf } from './sqlite.js';
-import type { OutboundRow } from './sqlite.js';
-import type { ChunkOutcome, InboxItem, Invite, Mailbox, NewSubmission, OutboundItem, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, Upload } from './types.js';
+import { answerOf, DEFAULT_TIMELINE_RETENTION_MS, eventOf, OUTBOUND_SELECT, outboundOf } from './sqlite.js';
+import type { EventRow, OutboundRow } from './sqlite.js';
+import type { ChunkOutcome, EventFormat, InboxItem, Invite, Mailbox, NewSubmission, NewTimelineEvent, OutboundItem, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, TimelineEvent, Upload } from './types.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE relay_secret (id INTEGER PRIMARY KEY CHECK (id = 1), value BYTEA NOT NULL);
@@ -41,6 +41,32 @@ const MIGRATIONS: string[] = [
      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL, forwarded_at BIGINT, failed_at BIGINT, last_error TEXT, expires_at BIGINT NOT NULL,
      PRIMARY KEY (message_id, recipient));
    CREATE INDEX outbound_due ON outbound (next_attempt_at) WHERE forwarded_at IS NULL AND failed_at IS NULL;`,
+  // The delivery timeline (docs/protocol.md, Timeline); see sqlite.ts.
+  `ALTER TABLE messages ADD COLUMN origin TEXT;
+   CREATE TABLE timeline_events (seq BIGSERIAL PRIMARY KEY, message_id TEXT NOT NULL, sender TEXT NOT NULL, kind TEXT NOT NULL, at BIGINT NOT NULL,
+     actor TEXT NOT NULL, recipient TEXT NOT NULL DEFAULT '', reason TEXT, digest TEXT, format TEXT NOT NULL, signed BYTEA, return_to TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL DEFAULT 0, returned_at BIGINT, failed_at BIGINT, last_error TEXT);
+   CREATE UNIQUE INDEX timeline_events_key ON timeline_events (message_id, kind, actor, recipient);
+   CREATE INDEX timeline_events_message ON timeline_events (message_id, seq);
+   CREATE INDEX timeline_events_at ON timeline_events (at);
+   CREATE INDEX timeline_events_return ON timeline_events (next_attempt_at) WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL;
+   CREATE INDEX timeline_events_unsigned ON timeline_events (seq) WHERE actor = '';`,
+];
+
+const INSERT_EVENT = `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, reason, format, signed, return_to, next_attempt_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4) ON CONFLICT (message_id, kind, actor, recipient) DO NOTHING`;
+
+const eventParams = (messageId: string, sender: string, returnTo: string | null, e: NewTimelineEvent): unknown[] => [
+  messageId,
+  sender,
+  e.kind,
+  e.at,
+  e.actor,
+  e.recipient ?? '',
+  e.reason ?? null,
+  e.format,
+  e.signed ? buf(e.signed) : null,
+  returnTo,
 ];
 
 /** blob_id of content stored in the message row. */
@@ -225,8 +251,9 @@ class PostgresStore implements RelayStore {
     if (this.#closed) throw new StoreError('submit: the store is closed');
     // rowCount counts deliveries: with no recipient a new message would look like a replay.
     if (submission.recipients.length === 0) throw new RangeError('submit: no recipient');
-    // With forwards there are several tables to write: the general transaction path.
-    if (submission.forward?.length) return this.#tx('submit', (c) => this.#submitIn(c, submission));
+    // With forwards, or from a peer (whose repeat may add a recipient), the general transaction path.
+    if (submission.forward?.length || submission.origin !== undefined) return this.#tx('submit', (c) => this.#submitIn(c, submission));
+    const events = submission.events ?? [];
     const answer = answerOf(submission);
     const inline = submission.blobId === undefined;
     const blobId = submission.blobId ?? `${INLINE}${submission.messageId}`;
@@ -237,7 +264,11 @@ class PostgresStore implements RelayStore {
       const inserted = await this.#pool.query(
         `WITH m AS (
            INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT (message_id) DO NOTHING RETURNING message_id)
+           ON CONFLICT (message_id) DO NOTHING RETURNING message_id),
+         e AS (
+           INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, reason, format, signed, next_attempt_at)
+           SELECT m.message_id, $2, x.kind, x.at, x.actor, x.recipient, x.reason, x.format, x.signed, x.at
+           FROM m, unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bytea[]) AS x(kind, at, actor, recipient, reason, format, signed))
          INSERT INTO deliveries (message_id, mailbox, expires_at) SELECT m.message_id, r.mailbox, $7 FROM m, unnest($10::text[]) AS r(mailbox)`,
         [
           submission.messageId,
@@ -250,6 +281,13 @@ class PostgresStore implements RelayStore {
           JSON.stringify(answer),
           inline ? buf(submission.data ?? new Uint8Array(0)) : null,
           submission.recipients,
+          events.map((e) => e.kind),
+          events.map((e) => e.at),
+          events.map((e) => e.actor),
+          events.map((e) => e.recipient ?? ''),
+          events.map((e) => e.reason ?? null),
+          events.map((e) => e.format),
+          events.map((e) => (e.signed ? buf(e.signed) : null)),
         ],
       );
       if ((inserted.rowCount ?? 0) > 0) return { kind: 'created', answer } as const;
@@ -268,20 +306,43 @@ class PostgresStore implements RelayStore {
     const blobId = submission.blobId ?? `${INLINE}${submission.messageId}`;
     // Waits for a concurrent transaction inserting the same id, then does nothing if it committed.
     const inserted = await c.query(
-      `INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      `INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (message_id) DO NOTHING`,
-      [submission.messageId, submission.sender, submission.digest, submission.size, blobId, submission.submittedAt, submission.expiresAt, JSON.stringify(answer), inline ? buf(submission.data ?? new Uint8Array(0)) : null],
+      [
+        submission.messageId,
+        submission.sender,
+        submission.digest,
+        submission.size,
+        blobId,
+        submission.submittedAt,
+        submission.expiresAt,
+        JSON.stringify(answer),
+        inline ? buf(submission.data ?? new Uint8Array(0)) : null,
+        submission.origin ?? null,
+      ],
     );
     if (inserted.rowCount !== 1) {
-      const row = (await c.query<{ sender: string; digest: string; answer: string }>('SELECT sender, digest, answer FROM messages WHERE message_id = $1', [submission.messageId])).rows[0]!;
+      const row = (await c.query<{ sender: string; digest: string; answer: string; origin: string | null }>('SELECT sender, digest, answer, origin FROM messages WHERE message_id = $1', [submission.messageId])).rows[0]!;
       const first = JSON.parse(row.answer) as SubmitAnswer;
-      return row.digest === submission.digest && row.sender === submission.sender ? { kind: 'replayed', answer: first } : { kind: 'conflict', answer: first };
+      const same = row.digest === submission.digest && row.sender === submission.sender;
+      // A peer forwarding the same message for another recipient (one recipient per forward): add what is new.
+      if (same && submission.origin !== undefined && row.origin === submission.origin) await this.#route(c, { ...submission, expiresAt: Date.parse(first.expiresAt) });
+      return same ? { kind: 'replayed', answer: first } : { kind: 'conflict', answer: first };
     }
+    await this.#route(c, submission);
+    return { kind: 'created', answer };
+  }
+
+  /** Deliveries, forwards and events of a submission; repeats are ignored. */
+  async #route(c: PoolClient, submission: NewSubmission): Promise<void> {
     const remote = new Set((submission.forward ?? []).map((f) => f.recipient));
     const local = submission.recipients.filter((r) => !remote.has(r));
-    if (local.length > 0) await c.query('INSERT INTO deliveries (message_id, mailbox, expires_at) SELECT $1, unnest($2::text[]), $3', [submission.messageId, local, submission.expiresAt]);
+    if (local.length > 0) {
+      await c.query('INSERT INTO deliveries (message_id, mailbox, expires_at) SELECT $1, unnest($2::text[]), $3 ON CONFLICT (mailbox, message_id) DO NOTHING', [submission.messageId, local, submission.expiresAt]);
+    }
+    for (const e of submission.events ?? []) await c.query(INSERT_EVENT, eventParams(submission.messageId, submission.sender, submission.origin ?? null, e));
     for (const f of submission.forward ?? []) {
-      await c.query('INSERT INTO outbound (message_id, recipient, peer, hops, next_attempt_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [
+      await c.query('INSERT INTO outbound (message_id, recipient, peer, hops, next_attempt_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id, recipient) DO NOTHING', [
         submission.messageId,
         f.recipient,
         f.peer,
@@ -290,13 +351,12 @@ class PostgresStore implements RelayStore {
         submission.expiresAt,
       ]);
     }
-    return { kind: 'created', answer };
   }
 
-  async getAnswer(messageId: string): Promise<{ sender: string; answer: SubmitAnswer } | undefined> {
+  async getAnswer(messageId: string): Promise<{ sender: string; origin: string | null; answer: SubmitAnswer } | undefined> {
     return wrap('getAnswer', async () => {
-      const row = (await this.#pool.query<{ sender: string; answer: string }>('SELECT sender, answer FROM messages WHERE message_id = $1', [messageId])).rows[0];
-      return row ? { sender: row.sender, answer: JSON.parse(row.answer) as SubmitAnswer } : undefined;
+      const row = (await this.#pool.query<{ sender: string; answer: string; origin: string | null }>('SELECT sender, answer, origin FROM messages WHERE message_id = $1', [messageId])).rows[0];
+      return row ? { sender: row.sender, origin: row.origin, answer: JSON.parse(row.answer) as SubmitAnswer } : undefined;
     });
   }
 
@@ -444,23 +504,84 @@ class PostgresStore implements RelayStore {
     return wrap('listOutbound', async () => (await this.#pool.query<OutboundRow>(`${OUTBOUND_SELECT} ORDER BY o.message_id, o.recipient`)).rows.map(outboundOf));
   }
 
-  async updateOutbound(messageId: string, recipient: string, update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void> {
-    await wrap('updateOutbound', () =>
-      this.#pool.query(
+  async updateOutbound(
+    messageId: string,
+    recipient: string,
+    update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string; event?: NewTimelineEvent },
+  ): Promise<void> {
+    await this.#tx('updateOutbound', async (c) => {
+      await c.query(
         `UPDATE outbound SET attempts = attempts + 1, forwarded_at = COALESCE($1, forwarded_at), failed_at = COALESCE($2, failed_at),
            next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error) WHERE message_id = $5 AND recipient = $6`,
         [update.forwardedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, messageId, recipient],
+      );
+      if (!update.event) return;
+      const message = (await c.query<{ sender: string; origin: string | null }>('SELECT sender, origin FROM messages WHERE message_id = $1', [messageId])).rows[0];
+      if (message) await c.query(INSERT_EVENT, eventParams(messageId, message.sender, message.origin, update.event));
+    });
+  }
+
+  async stalledOutbound(before: number, limit: number): Promise<OutboundItem[]> {
+    return wrap('stalledOutbound', async () =>
+      (await this.#pool.query<OutboundRow>(`${OUTBOUND_SELECT} WHERE o.forwarded_at IS NULL AND o.failed_at IS NULL AND m.submitted_at <= $1 ORDER BY m.submitted_at LIMIT $2`, [before, limit])).rows.map(outboundOf),
+    );
+  }
+
+  async addEvent(messageId: string, sender: string, returnTo: string | null, event: NewTimelineEvent): Promise<'created' | 'exists'> {
+    return wrap('addEvent', async () => ((await this.#pool.query(INSERT_EVENT, eventParams(messageId, sender, returnTo, event))).rowCount === 1 ? 'created' : 'exists'));
+  }
+
+  async listTimeline(messageId: string): Promise<TimelineEvent[]> {
+    return wrap('listTimeline', async () => (await this.#pool.query<EventRow>('SELECT * FROM timeline_events WHERE message_id = $1 ORDER BY seq', [messageId])).rows.map(eventOf));
+  }
+
+  async unsignedEvents(limit: number, messageId?: string): Promise<TimelineEvent[]> {
+    return wrap('unsignedEvents', async () =>
+      (await this.#pool.query<EventRow>("SELECT * FROM timeline_events WHERE actor = '' AND ($2::text IS NULL OR message_id = $2) ORDER BY seq LIMIT $1", [limit, messageId ?? null])).rows.map(eventOf),
+    );
+  }
+
+  async signEvent(seq: number, actor: string, format: EventFormat, signed: Uint8Array | null): Promise<void> {
+    await wrap('signEvent', () => this.#pool.query("UPDATE timeline_events SET actor = $1, format = $2, signed = $3 WHERE seq = $4 AND actor = ''", [actor, format, signed ? buf(signed) : null, seq]));
+  }
+
+  async dueEvents(now: number, limit: number): Promise<TimelineEvent[]> {
+    return wrap('dueEvents', async () =>
+      (
+        await this.#pool.query<EventRow>(
+          "SELECT * FROM timeline_events WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND actor <> '' ORDER BY next_attempt_at LIMIT $2",
+          [now, limit],
+        )
+      ).rows.map(eventOf),
+    );
+  }
+
+  async updateEvent(seq: number, update: { returnedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void> {
+    await wrap('updateEvent', () =>
+      this.#pool.query(
+        `UPDATE timeline_events SET attempts = attempts + 1, returned_at = COALESCE($1, returned_at), failed_at = COALESCE($2, failed_at),
+           next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error) WHERE seq = $5`,
+        [update.returnedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, seq],
       ),
     );
   }
 
-  async purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult> {
+  async purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number; timelineRetentionMs?: number }): Promise<PurgeResult> {
     return this.#tx('purge', async (c) => {
       const purged = (await c.query('DELETE FROM deliveries WHERE acked_at IS NOT NULL AND acked_at <= $1', [now - options.retentionMs])).rowCount ?? 0;
+      // The non-delivery report: recorded with the expiry itself, signed afterwards (signing is async).
+      await c.query(
+        `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, digest, format, return_to, next_attempt_at)
+         SELECT d.message_id, m.sender, 'expired', $1, '', d.mailbox, m.digest, 'unsigned', m.origin, $1 FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+         WHERE d.acked_at IS NULL AND d.expires_at <= $1 ON CONFLICT DO NOTHING`,
+        [now],
+      );
+      await c.query('DELETE FROM timeline_events WHERE at <= $1', [now - (options.timelineRetentionMs ?? DEFAULT_TIMELINE_RETENTION_MS)]);
       const expired = (await c.query('DELETE FROM deliveries WHERE acked_at IS NULL AND expires_at <= $1', [now])).rowCount ?? 0;
       const uploads = (await c.query('DELETE FROM uploads WHERE expires_at <= $1', [now])).rowCount ?? 0;
-      // Forwards done or refused leave after the retention period, pending ones at expiry.
-      await c.query('DELETE FROM outbound WHERE COALESCE(forwarded_at, failed_at) <= $1 OR expires_at <= $2', [now - options.retentionMs, now]);
+      // Forwards done or refused leave after the retention period; pending ones a retention period
+      // after expiry, so the forwarder has recorded them undeliverable first.
+      await c.query('DELETE FROM outbound WHERE COALESCE(forwarded_at, failed_at) <= $1 OR expires_at <= $1', [now - options.retentionMs]);
       await c.query(
         'DELETE FROM messages m WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = m.message_id) AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.message_id = m.message_id)',
       );

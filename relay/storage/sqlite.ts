@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { StoreError, wrap } from './errors.js';
-import type { ChunkOutcome, InboxItem, Invite, Mailbox, NewSubmission, OutboundItem, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, Upload } from './types.js';
+import type { ChunkOutcome, EventFormat, EventKind, InboxItem, Invite, Mailbox, NewSubmission, NewTimelineEvent, OutboundItem, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, TimelineEvent, Upload } from './types.js';
 
 /** Schema versions, applied in order inside one transaction each. */
 const MIGRATIONS: string[] = [
@@ -39,7 +39,64 @@ const MIGRATIONS: string[] = [
      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, forwarded_at INTEGER, failed_at INTEGER, last_error TEXT, expires_at INTEGER NOT NULL,
      PRIMARY KEY (message_id, recipient));
    CREATE INDEX outbound_due ON outbound (next_attempt_at) WHERE forwarded_at IS NULL AND failed_at IS NULL;`,
+  // The delivery timeline (docs/protocol.md, Timeline): events written with the state change they
+  // record; the rows with a return_to are also the queue carrying them back to the origin relay.
+  `ALTER TABLE messages ADD COLUMN origin TEXT;
+   CREATE TABLE timeline_events (seq INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL, sender TEXT NOT NULL, kind TEXT NOT NULL, at INTEGER NOT NULL,
+     actor TEXT NOT NULL, recipient TEXT NOT NULL DEFAULT '', reason TEXT, digest TEXT, format TEXT NOT NULL, signed BLOB, return_to TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0, returned_at INTEGER, failed_at INTEGER, last_error TEXT);
+   CREATE UNIQUE INDEX timeline_events_key ON timeline_events (message_id, kind, actor, recipient);
+   CREATE INDEX timeline_events_message ON timeline_events (message_id, seq);
+   CREATE INDEX timeline_events_at ON timeline_events (at);
+   CREATE INDEX timeline_events_return ON timeline_events (next_attempt_at) WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL;
+   CREATE INDEX timeline_events_unsigned ON timeline_events (seq) WHERE actor = '';`,
 ];
+
+/** Timeline events are kept this long after they happened unless `purge` is told otherwise (90 days). */
+export const DEFAULT_TIMELINE_RETENTION_MS = 90 * 86_400_000;
+
+export interface EventRow {
+  seq: number | string;
+  message_id: string;
+  sender: string;
+  kind: string;
+  at: number | string;
+  actor: string;
+  recipient: string;
+  reason: string | null;
+  digest: string | null;
+  format: string;
+  signed: Uint8Array | null;
+  return_to: string | null;
+  attempts: number;
+  next_attempt_at: number | string;
+  returned_at: number | string | null;
+  failed_at: number | string | null;
+  last_error: string | null;
+}
+
+/** Maps a timeline_events row (both stores). */
+export function eventOf(r: EventRow): TimelineEvent {
+  return {
+    seq: Number(r.seq),
+    messageId: r.message_id,
+    sender: r.sender,
+    kind: r.kind as EventKind,
+    at: Number(r.at),
+    actor: r.actor,
+    recipient: r.recipient,
+    reason: r.reason,
+    digest: r.digest,
+    format: r.format as EventFormat,
+    signed: r.signed === null ? null : new Uint8Array(r.signed.buffer, r.signed.byteOffset, r.signed.byteLength),
+    returnTo: r.return_to,
+    attempts: r.attempts,
+    nextAttemptAt: Number(r.next_attempt_at),
+    returnedAt: num(r.returned_at),
+    failedAt: num(r.failed_at),
+    lastError: r.last_error,
+  };
+}
 
 /** The outbound queue joined with its message (both stores use these column names). */
 export const OUTBOUND_SELECT = `SELECT o.message_id, o.recipient, o.peer, m.sender, m.digest, m.size, m.blob_id, o.hops, o.attempts, o.next_attempt_at,
@@ -89,6 +146,7 @@ interface MessageRow {
   sender: string;
   digest: string;
   answer: string;
+  origin: string | null;
 }
 
 interface DeliveryRow {
@@ -213,10 +271,14 @@ class SqliteStore implements RelayStore {
     if (this.#stmts) return this.#stmts;
     const p = (sql: string): Statement => this.#db.prepare(sql);
     this.#stmts = {
-      getMessage: p('SELECT sender, digest, answer FROM messages WHERE message_id = ?'),
+      getMessage: p('SELECT sender, digest, answer, origin FROM messages WHERE message_id = ?'),
       insertBlob: p('INSERT INTO blobs (blob_id, created_at) VALUES (?, ?)'),
       insertChunk: p('INSERT INTO blob_chunks (blob_id, seq, byte_offset, data, sha256) VALUES (?, ?, ?, ?, ?)'),
-      insertMessage: p('INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertMessage: p('INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertEvent: p(
+        `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, reason, format, signed, return_to, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, kind, actor, recipient) DO NOTHING`,
+      ),
       inlineData: p('SELECT substr(data, ?, ?) AS data FROM messages WHERE message_id = ?'),
       insertDelivery: p('INSERT INTO deliveries (message_id, mailbox, expires_at) VALUES (?, ?, ?)'),
       insertOutbound: p('INSERT INTO outbound (message_id, recipient, peer, hops, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -348,7 +410,9 @@ class SqliteStore implements RelayStore {
     const existing = s.getMessage!.get(submission.messageId) as MessageRow | undefined;
     if (existing) {
       const answer = JSON.parse(existing.answer) as SubmitAnswer;
-      return existing.digest === submission.digest && existing.sender === submission.sender ? { kind: 'replayed', answer } : { kind: 'conflict', answer };
+      const same = existing.digest === submission.digest && existing.sender === submission.sender;
+      if (same && submission.origin !== undefined && existing.origin === submission.origin) this.#route({ ...submission, expiresAt: Date.parse(answer.expiresAt) }, true);
+      return same ? { kind: 'replayed', answer } : { kind: 'conflict', answer };
     }
     // Small content goes into the message row itself: two rows per submission instead of four,
     // and no random-key inserts into the blob tables (what an fsync of the batch pays for).
@@ -365,17 +429,36 @@ class SqliteStore implements RelayStore {
       submission.expiresAt,
       JSON.stringify(answer),
       inline ? (submission.data ?? new Uint8Array(0)) : null,
+      submission.origin ?? null,
     );
-    const remote = new Set((submission.forward ?? []).map((f) => f.recipient));
-    for (const recipient of submission.recipients) if (!remote.has(recipient)) s.insertDelivery!.run(submission.messageId, recipient, submission.expiresAt);
-    for (const f of submission.forward ?? []) s.insertOutbound!.run(submission.messageId, f.recipient, f.peer, submission.hops ?? 0, submission.submittedAt, submission.expiresAt);
+    this.#route(submission, false);
     return { kind: 'created', answer };
   }
 
-  async getAnswer(messageId: string): Promise<{ sender: string; answer: SubmitAnswer } | undefined> {
+  /**
+   * Deliveries, forwards and events of a submission. `again` is a peer forwarding the same message
+   * for another recipient (the forwarder sends one recipient per request): what is new is added.
+   */
+  #route(submission: NewSubmission, again: boolean): void {
+    const s = this.#s;
+    const remote = new Set((submission.forward ?? []).map((f) => f.recipient));
+    const delivery = again ? this.#db.prepare('INSERT OR IGNORE INTO deliveries (message_id, mailbox, expires_at) VALUES (?, ?, ?)') : s.insertDelivery!;
+    const outbound = again ? this.#db.prepare('INSERT OR IGNORE INTO outbound (message_id, recipient, peer, hops, next_attempt_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)') : s.insertOutbound!;
+    for (const recipient of submission.recipients) if (!remote.has(recipient)) delivery.run(submission.messageId, recipient, submission.expiresAt);
+    for (const f of submission.forward ?? []) outbound.run(submission.messageId, f.recipient, f.peer, submission.hops ?? 0, submission.submittedAt, submission.expiresAt);
+    for (const e of submission.events ?? []) this.#insertEvent(submission.messageId, submission.sender, submission.origin ?? null, e);
+  }
+
+  #insertEvent(messageId: string, sender: string, returnTo: string | null, e: NewTimelineEvent): boolean {
+    return (
+      this.#s.insertEvent!.run(messageId, sender, e.kind, e.at, e.actor, e.recipient ?? '', e.reason ?? null, e.format, e.signed, returnTo, e.at).changes === 1
+    );
+  }
+
+  async getAnswer(messageId: string): Promise<{ sender: string; origin: string | null; answer: SubmitAnswer } | undefined> {
     return wrap('getAnswer', () => {
       const row = this.#s.getMessage!.get(messageId) as MessageRow | undefined;
-      return row ? { sender: row.sender, answer: JSON.parse(row.answer) as SubmitAnswer } : undefined;
+      return row ? { sender: row.sender, origin: row.origin, answer: JSON.parse(row.answer) as SubmitAnswer } : undefined;
     });
   }
 
@@ -500,28 +583,98 @@ class SqliteStore implements RelayStore {
     return wrap('listOutbound', () => (this.#db.prepare(`${OUTBOUND_SELECT} ORDER BY o.message_id, o.recipient`).all() as OutboundRow[]).map(outboundOf));
   }
 
-  async updateOutbound(messageId: string, recipient: string, update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void> {
+  async updateOutbound(
+    messageId: string,
+    recipient: string,
+    update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string; event?: NewTimelineEvent },
+  ): Promise<void> {
     await wrap('updateOutbound', () =>
       this.#db
-        .prepare(
-          `UPDATE outbound SET attempts = attempts + 1, forwarded_at = COALESCE(?, forwarded_at), failed_at = COALESCE(?, failed_at),
-             next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error) WHERE message_id = ? AND recipient = ?`,
-        )
-        .run(update.forwardedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, messageId, recipient),
+        .transaction(() => {
+          this.#db
+            .prepare(
+              `UPDATE outbound SET attempts = attempts + 1, forwarded_at = COALESCE(?, forwarded_at), failed_at = COALESCE(?, failed_at),
+                 next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error) WHERE message_id = ? AND recipient = ?`,
+            )
+            .run(update.forwardedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, messageId, recipient);
+          if (!update.event) return;
+          const message = this.#s.getMessage!.get(messageId) as MessageRow | undefined;
+          if (message) this.#insertEvent(messageId, message.sender, message.origin, update.event);
+        })
+        .immediate(),
     );
   }
 
-  async purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult> {
+  async stalledOutbound(before: number, limit: number): Promise<OutboundItem[]> {
+    return wrap('stalledOutbound', () =>
+      (this.#db.prepare(`${OUTBOUND_SELECT} WHERE o.forwarded_at IS NULL AND o.failed_at IS NULL AND m.submitted_at <= ? ORDER BY m.submitted_at LIMIT ?`).all(before, limit) as OutboundRow[]).map(outboundOf),
+    );
+  }
+
+  async addEvent(messageId: string, sender: string, returnTo: string | null, event: NewTimelineEvent): Promise<'created' | 'exists'> {
+    return wrap('addEvent', () => (this.#insertEvent(messageId, sender, returnTo, event) ? 'created' : 'exists'));
+  }
+
+  async listTimeline(messageId: string): Promise<TimelineEvent[]> {
+    return wrap('listTimeline', () => (this.#db.prepare('SELECT * FROM timeline_events WHERE message_id = ? ORDER BY seq').all(messageId) as EventRow[]).map(eventOf));
+  }
+
+  async unsignedEvents(limit: number, messageId?: string): Promise<TimelineEvent[]> {
+    return wrap('unsignedEvents', () =>
+      (
+        (messageId === undefined
+          ? this.#db.prepare("SELECT * FROM timeline_events WHERE actor = '' ORDER BY seq LIMIT ?").all(limit)
+          : this.#db.prepare("SELECT * FROM timeline_events WHERE message_id = ? AND actor = '' ORDER BY seq LIMIT ?").all(messageId, limit)) as EventRow[]
+      ).map(eventOf),
+    );
+  }
+
+  async signEvent(seq: number, actor: string, format: EventFormat, signed: Uint8Array | null): Promise<void> {
+    await wrap('signEvent', () => this.#db.prepare("UPDATE OR IGNORE timeline_events SET actor = ?, format = ?, signed = ? WHERE seq = ? AND actor = ''").run(actor, format, signed, seq));
+  }
+
+  async dueEvents(now: number, limit: number): Promise<TimelineEvent[]> {
+    return wrap('dueEvents', () =>
+      (
+        this.#db
+          .prepare("SELECT * FROM timeline_events WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND actor <> '' ORDER BY next_attempt_at LIMIT ?")
+          .all(now, limit) as EventRow[]
+      ).map(eventOf),
+    );
+  }
+
+  async updateEvent(seq: number, update: { returnedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void> {
+    await wrap('updateEvent', () =>
+      this.#db
+        .prepare(
+          `UPDATE timeline_events SET attempts = attempts + 1, returned_at = COALESCE(?, returned_at), failed_at = COALESCE(?, failed_at),
+             next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error) WHERE seq = ?`,
+        )
+        .run(update.returnedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, seq),
+    );
+  }
+
+  async purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number; timelineRetentionMs?: number }): Promise<PurgeResult> {
     return wrap('purge', () =>
       this.#db
         .transaction((): PurgeResult => {
           const purged = this.#db.prepare('DELETE FROM deliveries WHERE acked_at IS NOT NULL AND acked_at <= ?').run(now - options.retentionMs).changes;
+          // The non-delivery report: recorded with the expiry itself, signed afterwards (signing is async).
+          this.#db
+            .prepare(
+              `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, digest, format, return_to, next_attempt_at)
+               SELECT d.message_id, m.sender, 'expired', ?, '', d.mailbox, m.digest, 'unsigned', m.origin, ? FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+               WHERE d.acked_at IS NULL AND d.expires_at <= ? ON CONFLICT DO NOTHING`,
+            )
+            .run(now, now, now);
+          this.#db.prepare('DELETE FROM timeline_events WHERE at <= ?').run(now - (options.timelineRetentionMs ?? DEFAULT_TIMELINE_RETENTION_MS));
           const expired = this.#db.prepare('DELETE FROM deliveries WHERE acked_at IS NULL AND expires_at <= ?').run(now).changes;
           const uploads = this.#db.prepare('DELETE FROM uploads WHERE expires_at <= ?').run(now).changes;
           // The answer row outlives its deliveries only until they are all gone: a retry after
           // that is a new message (documented in docs/protocol.md, "Idempotency window").
-          // Forwards done or refused leave after the retention period, pending ones at expiry.
-          this.#db.prepare('DELETE FROM outbound WHERE COALESCE(forwarded_at, failed_at) <= ? OR expires_at <= ?').run(now - options.retentionMs, now);
+          // Forwards done or refused leave after the retention period; pending ones a retention
+          // period after expiry, so the forwarder has recorded them undeliverable first.
+          this.#db.prepare('DELETE FROM outbound WHERE COALESCE(forwarded_at, failed_at) <= ? OR expires_at <= ?').run(now - options.retentionMs, now - options.retentionMs);
           this.#db
             .prepare(
               'DELETE FROM messages WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_id = messages.message_id) AND NOT EXISTS (SELECT 1 FROM outbound o WHERE o.message_id = messages.message_id)',

@@ -51,6 +51,59 @@ export interface NewSubmission {
   forward?: { recipient: string; peer: string }[];
   /** Relay hops this message has already made (0 for a client submission). */
   hops?: number;
+  /**
+   * The relay that forwarded this message here (its domain), undefined for a client submission.
+   * Timeline events recorded here for the message are queued back to it.
+   */
+  origin?: string;
+  /** Timeline events committed with the message (the home relay's `accepted`, a peer's `forwarded`), only when it is created. */
+  events?: NewTimelineEvent[];
+}
+
+/** Timeline event kinds (design.md §6). */
+export type EventKind = 'accepted' | 'forwarded' | 'delivered' | 'imported' | 'read' | 'rejected' | 'expired' | 'undeliverable';
+
+/** How an event's `signed` bytes are to be read: a relay JWS, a recipient's receipt CMS, or nothing (relay without identity, or not yet signed). */
+export type EventFormat = 'jws' | 'cms' | 'unsigned';
+
+/** A timeline event to record. Unique per (messageId, kind, actor, recipient): a repeat is ignored. */
+export interface NewTimelineEvent {
+  kind: EventKind;
+  at: number;
+  /** Relay domain (relay events) or recipient address (receipts). */
+  actor: string;
+  /** The recipient the event concerns; '' (or undefined) for message-wide events (accepted). */
+  recipient?: string;
+  reason?: string;
+  format: EventFormat;
+  /** JWS compact (jws), receipt CMS (cms), or the claims JSON (unsigned). */
+  signed: Uint8Array | null;
+}
+
+/** A stored timeline event. */
+export interface TimelineEvent {
+  seq: number;
+  messageId: string;
+  /** The message's sender (who may read the timeline). */
+  sender: string;
+  kind: EventKind;
+  at: number;
+  /** '' for an expiry recorded by `purge` that is not yet signed (see `unsignedEvents`). */
+  actor: string;
+  /** '' for message-wide events. */
+  recipient: string;
+  reason: string | null;
+  /** The message digest, kept only on events recorded unsigned by `purge` (the message may be gone when they are signed). */
+  digest: string | null;
+  format: EventFormat;
+  signed: Uint8Array | null;
+  /** The relay this event is carried back to (the message's origin), or null. */
+  returnTo: string | null;
+  attempts: number;
+  nextAttemptAt: number;
+  returnedAt: number | null;
+  failedAt: number | null;
+  lastError: string | null;
 }
 
 /** One queued forward of a message to a recipient on another relay. */
@@ -154,8 +207,8 @@ export interface RelayStore {
 
   /** Commits a submission (see the invariants above). Recipients must exist (checked by the caller). */
   submit(submission: NewSubmission): Promise<SubmitOutcome>;
-  /** The stored answer for a messageId, if committed. */
-  getAnswer(messageId: string): Promise<{ sender: string; answer: SubmitAnswer } | undefined>;
+  /** The stored answer for a messageId, if committed, with the relay it came from (null: a local client). */
+  getAnswer(messageId: string): Promise<{ sender: string; origin: string | null; answer: SubmitAnswer } | undefined>;
 
   /** Starts a blob for streamed content; chunks become visible only through a later `submit`. */
   createBlob(now: number): Promise<string>;
@@ -183,8 +236,29 @@ export interface RelayStore {
   dueOutbound(now: number, limit: number): Promise<OutboundItem[]>;
   /** Every outbound row (tests and operators). */
   listOutbound(): Promise<OutboundItem[]>;
-  /** Records the outcome of one forward attempt. */
-  updateOutbound(messageId: string, recipient: string, update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void>;
-  /** Removes what retention and expiry allow. */
-  purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number }): Promise<PurgeResult>;
+  /** Records the outcome of one forward attempt; `event` (undeliverable) is recorded in the same transaction. */
+  updateOutbound(messageId: string, recipient: string, update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string; event?: NewTimelineEvent }): Promise<void>;
+  /** Pending forwards (not forwarded, not failed) of messages submitted at or before `before`: federation gives up on them. */
+  stalledOutbound(before: number, limit: number): Promise<OutboundItem[]>;
+
+  /**
+   * Records a timeline event for a message (idempotent: a repeat of messageId+kind+actor+recipient
+   * is `exists`). `sender` is the message's sender; `returnTo` the relay to carry it back to.
+   */
+  addEvent(messageId: string, sender: string, returnTo: string | null, event: NewTimelineEvent): Promise<'created' | 'exists'>;
+  /** A message's timeline, oldest first (empty when there is none). */
+  listTimeline(messageId: string): Promise<TimelineEvent[]>;
+  /** Relay events recorded without a signature by `purge` (expiries), to be signed; at most `limit`, of one message when `messageId` is given. */
+  unsignedEvents(limit: number, messageId?: string): Promise<TimelineEvent[]>;
+  /** Signs an unsigned event: sets its actor, format and bytes (only while it is still unsigned). */
+  signEvent(seq: number, actor: string, format: EventFormat, signed: Uint8Array | null): Promise<void>;
+  /** Signed events to carry back to their origin relay whose next attempt is due. */
+  dueEvents(now: number, limit: number): Promise<TimelineEvent[]>;
+  /** Records the outcome of carrying one event back. */
+  updateEvent(seq: number, update: { returnedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void>;
+  /**
+   * Removes what retention and expiry allow. Each unacknowledged delivery that expires gets an
+   * `expired` timeline event in the same transaction (unsigned, actor ''; see `unsignedEvents`).
+   */
+  purge(now: number, options: { retentionMs: number; orphanBlobAgeMs: number; timelineRetentionMs?: number }): Promise<PurgeResult>;
 }

@@ -76,7 +76,7 @@ export function relaySuite(factory: StoreFactory): void {
       const delivery = await store.getDelivery('bob@b.example', first.messageId, Date.now());
       expect(delivery?.digest).toBe(first.digest);
       expect(await collect(store.readBlob(delivery!.blobId, 0, data.length - 1))).toEqual(Buffer.from(data));
-      expect(await store.getAnswer(first.messageId)).toEqual({ sender: 'alice@a.example', answer: created.answer });
+      expect(await store.getAnswer(first.messageId)).toEqual({ sender: 'alice@a.example', origin: null, answer: created.answer });
     });
 
     it('the same messageId submitted concurrently yields exactly one message', async () => {
