@@ -14,6 +14,9 @@ export interface ReceiptFlushResult {
   /** Receipts still waiting (the relay failed, or they wait for an EMR acknowledgement). */
   queued: number;
   held: number;
+  /** Receipts the relay refused in this flush (now `failed`). */
+  failed: { messageId: string; status: ReceiptStatus; reason: string }[];
+  /** The transient failure that stopped the flush. */
   error?: Error;
 }
 
@@ -54,6 +57,8 @@ export class ReceiptOutbox {
       message_id TEXT PRIMARY KEY, control_id TEXT NOT NULL, binding TEXT NOT NULL, state TEXT NOT NULL,
       ack_code TEXT, ack_text TEXT, created_at TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS agent_acks_control ON agent_acks (control_id)`);
+    // Receipts the relay refused are tried once more at each start (the relay may have been upgraded or repaired).
+    guard('receipt outbox retry failed', () => this.#db.prepare("UPDATE agent_receipts SET state = 'queued' WHERE state = 'failed'").run());
   }
 
   /** Marks a letter as filed into a folder whose EMR acknowledges: its "imported" receipt waits for the EMR's ACK of `controlId` (MSH-10). */
@@ -134,8 +139,12 @@ export class ReceiptOutbox {
     return row.messageId;
   }
 
-  /** Sends queued receipts in order through `deliver`; stops at the first failure (kept for the next flush). */
-  async flush(deliver: DeliverReceipt): Promise<ReceiptFlushResult> {
+  /**
+   * Sends queued receipts in order through `deliver`. A transient failure (`isTransient`: the relay
+   * is unreachable) stops the flush and keeps the receipt queued; any other refusal marks that
+   * receipt `failed` with the reason (retried at the next start) and the flush goes on.
+   */
+  async flush(deliver: DeliverReceipt, options: { isTransient?: (error: unknown) => boolean } = {}): Promise<ReceiptFlushResult> {
     const rows = this.#db.prepare("SELECT rowid, message_id AS messageId, status, reason, bytes FROM agent_receipts WHERE state = 'queued' ORDER BY rowid").all() as {
       rowid: number;
       messageId: string;
@@ -143,31 +152,41 @@ export class ReceiptOutbox {
       reason: string | null;
       bytes: Uint8Array;
     }[];
-    const result: ReceiptFlushResult = { sent: 0, queued: 0, held: 0 };
+    const result: ReceiptFlushResult = { sent: 0, queued: 0, held: 0, failed: [] };
     for (const row of rows) {
       try {
         await deliver(row.messageId, new Uint8Array(row.bytes), { status: row.status, ...(row.reason ? { reason: row.reason } : {}) });
       } catch (error) {
-        guard('receipt outbox failure', () => this.#db.prepare('UPDATE agent_receipts SET attempts = attempts + 1, last_error = ? WHERE rowid = ?').run((error as Error).message, row.rowid));
+        const transient = options.isTransient?.(error) ?? true;
+        guard('receipt outbox failure', () =>
+          this.#db.prepare('UPDATE agent_receipts SET attempts = attempts + 1, last_error = ?, state = ? WHERE rowid = ?').run((error as Error).message, transient ? 'queued' : 'failed', row.rowid),
+        );
+        if (!transient) {
+          result.failed.push({ messageId: row.messageId, status: row.status, reason: (error as Error).message });
+          continue;
+        }
         result.error = error as Error;
         break;
       }
       guard('receipt outbox sent', () => this.#db.prepare("UPDATE agent_receipts SET state = 'sent', sent_at = ?, last_error = NULL WHERE rowid = ?").run(new Date().toISOString(), row.rowid));
       result.sent++;
     }
-    Object.assign(result, this.counts());
+    const counts = this.counts();
+    result.queued = counts.queued;
+    result.held = counts.held;
     return result;
   }
 
   /** Receipts waiting to be sent, and those held for an EMR acknowledgement. */
-  counts(): { queued: number; held: number } {
-    const rows = this.#db.prepare("SELECT state, count(*) AS n FROM agent_receipts WHERE state IN ('queued', 'held') GROUP BY state").all() as { state: string; n: number }[];
-    return { queued: rows.find((r) => r.state === 'queued')?.n ?? 0, held: rows.find((r) => r.state === 'held')?.n ?? 0 };
+  counts(): { queued: number; held: number; failed: number } {
+    const rows = this.#db.prepare("SELECT state, count(*) AS n FROM agent_receipts WHERE state IN ('queued', 'held', 'failed') GROUP BY state").all() as { state: string; n: number }[];
+    const n = (state: string): number => rows.find((r) => r.state === state)?.n ?? 0;
+    return { queued: n('queued'), held: n('held'), failed: n('failed') };
   }
 
   /** Receipts by state, oldest first (for tests and `--json` status). */
-  list(state: 'queued' | 'held' | 'sent'): { messageId: string; status: ReceiptStatus; reason: string | null }[] {
-    return this.#db.prepare('SELECT message_id AS messageId, status, reason FROM agent_receipts WHERE state = ? ORDER BY rowid').all(state) as never;
+  list(state: 'queued' | 'held' | 'sent' | 'failed'): { messageId: string; status: ReceiptStatus; reason: string | null; lastError: string | null }[] {
+    return this.#db.prepare('SELECT message_id AS messageId, status, reason, last_error AS lastError FROM agent_receipts WHERE state = ? ORDER BY rowid').all(state) as never;
   }
 
   close(): void {

@@ -183,11 +183,15 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     const result = await pipeline.runOnce();
     lastPollAt = new Date().toISOString();
     if (result.fetched || result.filed || result.review || result.rejected || result.invalid) log.info({ ...result }, 'import round');
-    if (!sendReceipt) return;
-    const flushed = await receipts.flush(sendReceipt);
-    if (flushed.sent) log.info({ sent: flushed.sent }, 'receipts sent');
-    if (flushed.error) throw flushed.error;
   });
+  if (sendReceipt) {
+    loop('receipts', config.relay.pollSeconds * 1000, async () => {
+      const flushed = await receipts.flush(sendReceipt, { isTransient });
+      if (flushed.sent) log.info({ sent: flushed.sent }, 'receipts sent');
+      for (const f of flushed.failed) log.warn({ messageId: f.messageId, status: f.status, reason: f.reason }, 'the relay refused a receipt (tried again at the next start)');
+      if (flushed.error) throw flushed.error;
+    });
+  }
 
   for (const [i, out] of config.outbound.entries()) {
     const name = `outbound[${i}]`;
@@ -248,12 +252,11 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     const q: Record<string, number> = {
       review: pipeline.review.list('pending').length,
       importing: (['received', 'opened', 'delivered', 'matched', 'filed', 'rejected'] as const).reduce((n, s) => n + pipeline.list(s).length, 0),
-      receiptsQueued: 0,
-      receiptsHeld: 0,
     };
     const r = receipts.counts();
     q['receiptsQueued'] = r.queued;
     q['receiptsHeld'] = r.held;
+    q['receiptsFailed'] = r.failed;
     for (const [i, out] of config.outbound.entries()) {
       const count = (dir: string): number => (existsSync(dir) ? readdirSync(dir).filter((f) => /\.(hl7|txt|pdf|rtf)$/i.test(f)).length : 0);
       q[`outbound[${i}].waiting`] = count(out.folder) + count(join(out.folder, '.sending'));
@@ -268,7 +271,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     lastPollAt,
     components: structuredClone(components),
     queues: queues(),
-    warnings: [...warnings],
+    warnings: [...warnings, ...(receipts.counts().failed > 0 ? [`${receipts.counts().failed} receipts were refused by the relay; they are tried again at the next start`] : [])],
   });
 
   let server: Server | undefined;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SealpostError } from '@sealpost/sdk';
@@ -5,14 +6,15 @@ import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 
 const USAGE = `Usage:
-  sealpost review list [--db AGENT.db] [--state pending|matched|rejected] [--json]
-  sealpost review match ID PATIENT_ID --by WHO [--db AGENT.db]
-  sealpost review reject ID --by WHO [--reason TEXT] [--db AGENT.db]
+  sealpost review list [--db AGENT.db | --config AGENT.json] [--state pending|matched|rejected] [--json]
+  sealpost review match ID PATIENT_ID --by WHO [--db AGENT.db | --config AGENT.json]
+  sealpost review reject ID --by WHO [--reason TEXT] [--db AGENT.db | --config AGENT.json]
 
 The review queue of an agent's import pipeline: letters whose patient was not matched with
 confidence wait here. match files the letter under PATIENT_ID at the agent's next run; reject
 sends the sender a signed "rejected" receipt with the reason (default "patient not found").
---db defaults to sealpost-data/agent.db. Exit 1 when the item is not pending.
+--config takes the state file of a \`sealpost agent\` configuration; --db defaults to
+sealpost-data/agent.db. Exit 1 when the item is not pending or there is no state file.
 `;
 
 /** The adapters package is loaded only by these commands (it needs better-sqlite3 and runs from sources, like the relay). */
@@ -27,10 +29,27 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { db: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean' }, by: { type: 'string' }, reason: { type: 'string' } },
+    options: { db: { type: 'string' }, config: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean' }, by: { type: 'string' }, reason: { type: 'string' } },
   });
+  if (values.db && values.config) throw new UsageError('pass --db or --config, not both');
   const { ReviewQueue, AdapterError } = await loadAdapters();
-  const queue = new ReviewQueue(resolve(io.cwd, values.db ?? 'sealpost-data/agent.db'));
+  let db = resolve(io.cwd, values.db ?? 'sealpost-data/agent.db');
+  if (values.config) {
+    const { loadAgentConfig, AgentConfigError } = await import('@sealpost/adapters/agent');
+    try {
+      db = loadAgentConfig(resolve(io.cwd, values.config)).state;
+    } catch (error) {
+      if (!(error instanceof AgentConfigError)) throw error;
+      io.stderr(`sealpost review: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+  }
+  // Opening would create an empty queue: a wrong path must say so rather than list nothing.
+  if (!existsSync(db)) {
+    io.stderr(`sealpost review: no agent state file at ${db} (pass --db FILE or --config AGENT.json)\n`);
+    return 1;
+  }
+  const queue = new ReviewQueue(db);
   try {
     if (verb === 'list') {
       const state = (values.state ?? 'pending') as 'pending' | 'matched' | 'rejected';
