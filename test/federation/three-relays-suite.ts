@@ -1,14 +1,22 @@
 /**
  * The three-relay proof (issue 6), shared by the SQLite and PostgreSQL runs: relays A, B and C on
  * loopback with their own domains, ports, relay identities and directories, every other relay
- * pinned as a peer.
+ * pinned as a peer. A reaches B through a proxy that can alter B's directory answers in transit.
+ * The sender uses the real CLI in-process (runCli): `sealpost send` resolves the recipient through
+ * A's /.well-known/sealpost and the directories of A and its peers.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySeenStore, openEnvelope, sealEnvelope } from '@sealpost/sdk/crypto';
-import { DirectoryClient } from '@sealpost/sdk/directory';
-import { startFederation, waitFor } from './harness.js';
+import { DirectoryClient, endpointIdFor } from '@sealpost/sdk/directory';
+import { runCli } from '../../cli/run.js';
+import { author, organization, patient } from '../fhir/support/people.js';
+import { HARNESS_PASSPHRASE, startFederation, waitFor } from './harness.js';
 import type { Backend, Federation, HarnessMailbox } from './harness.js';
+import { startTamperProxy } from './tamper-proxy.js';
+import type { TamperProxy } from './tamper-proxy.js';
 
 export function threeRelaySuite(makeBackend: () => Promise<Backend>): void {
   let backend: Backend;
@@ -16,20 +24,102 @@ export function threeRelaySuite(makeBackend: () => Promise<Backend>): void {
   let alice: HarnessMailbox;
   let bob: HarnessMailbox;
   let carol: HarnessMailbox;
+  let proxy: TamperProxy;
 
   beforeAll(async () => {
     backend = await makeBackend();
-    fed = await startFederation({ domains: ['a.example', 'b.example', 'c.example'], backend });
+    // The attacker points B's Endpoint at a relay of its own.
+    proxy = await startTamperProxy((body) => body.replaceAll(proxy.target!, 'http://127.0.0.1:9'));
+    fed = await startFederation({
+      domains: ['a.example', 'b.example', 'c.example'],
+      backend,
+      peers: (domain, urls) => {
+        const others = Object.fromEntries(Object.entries(urls).filter(([d]) => d !== domain));
+        return domain === 'a.example' ? { ...others, 'b.example': proxy.url } : others;
+      },
+    });
+    proxy.target = fed.relay('b.example').url;
     alice = await fed.relay('a.example').addMailbox('alice');
     bob = await fed.relay('b.example').addMailbox('bob');
     carol = await fed.relay('c.example').addMailbox('carol', { payloadTypes: ['hl7v2-ref-i12-l2'] });
+    // Dr Carol Nguyen is listed in C's directory, her role pointing at her mailbox's Endpoint.
+    await fed.relay('c.example').directory!.put([
+      { resourceType: 'Practitioner', id: 'carol', name: [{ prefix: ['Dr'], given: ['Carol'], family: 'Nguyen' }] },
+      { resourceType: 'PractitionerRole', id: 'carol-role', practitioner: { reference: 'Practitioner/carol' }, endpoint: [{ reference: `Endpoint/${endpointIdFor(carol.address)}` }] },
+    ]);
+    writeFileSync(join(fed.dir, 'letter.txt'), 'Dear Dr Nguyen, thank you for seeing Ms Citizen.\n');
+    writeFileSync(join(fed.dir, 'patient.json'), JSON.stringify(patient));
+    writeFileSync(join(fed.dir, 'author.json'), JSON.stringify(author));
+    writeFileSync(join(fed.dir, 'organization.json'), JSON.stringify(organization));
   }, 180_000);
   afterAll(async () => {
     await fed?.close();
+    await proxy?.close();
     await backend?.cleanup();
   });
 
+  const sealpost = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { SEALPOST_PASSPHRASE: HARNESS_PASSPHRASE }, cwd: fed.dir });
+    return { code, stdout, stderr };
+  };
+
   const inboxIds = async (mailbox: HarnessMailbox): Promise<string[]> => (await mailbox.client().listInbox()).items.map((i) => i.messageId);
+
+  describe('three relays, through the CLI', () => {
+    it('sealpost send resolves carol@c.example through A and its peers, sends REF^I12 L2 (all she accepts); carol opens it at C', async () => {
+      const sent = await sealpost(['send', '--relay', fed.relay('a.example').url, '--id', alice.address, '--to', carol.address, '--patient', 'patient.json', '--author', 'author.json', '--organization', 'organization.json', '--title', 'Referral', '--json', 'letter.txt']);
+      expect(sent.stderr).toBe('');
+      expect(sent.code).toBe(0);
+      const answer = JSON.parse(sent.stdout) as { messageId: string; recipient: { relayUrl: string; payloadForm: string; certificateChanged: boolean } };
+      expect(answer.recipient).toMatchObject({ relayUrl: fed.relay('c.example').url, payloadForm: 'hl7v2-ref-i12-l2', certificateChanged: false });
+      await waitFor('the letter at C', async () => ((await inboxIds(carol)).includes(answer.messageId) ? true : undefined));
+      const opened = await openEnvelope(await carol.client().download(answer.messageId), { identity: carol.identity, trust: fed.trust, seenStore: new MemorySeenStore() });
+      expect(opened.header.mediaType).toBe('x-application/hl7-v2+er7');
+      const er7 = new TextDecoder().decode(opened.payload);
+      expect(er7).toMatch(/^MSH\|/);
+      expect(er7).toMatch(/REF\^I12/);
+      // The certificate seen is remembered next to the identity, for the change warning.
+      expect(Object.keys(JSON.parse(readFileSync(join(fed.dir, alice.address, 'known-certificates.json'), 'utf8')) as object)).toEqual([carol.address]);
+    });
+
+    it('sealpost directory search --relay A finds Dr Carol Nguyen in peer C’s directory (signed by C)', async () => {
+      const res = await sealpost(['directory', 'search', 'nguyen', '--relay', fed.relay('a.example').url, '--trust', fed.caFile, '--json']);
+      expect(res.code).toBe(0);
+      const out = JSON.parse(res.stdout) as { contacts: { display: string; address: string | null; directory: string }[]; failures: unknown[] };
+      expect(out.failures).toEqual([]);
+      expect(out.contacts).toEqual([expect.objectContaining({ display: 'Dr Carol Nguyen', address: carol.address, directory: `${fed.relay('c.example').url}/fhir` })]);
+    });
+
+    it('B’s directory answers altered in transit: sealpost send refuses (exit 1), nothing is sent; unaltered, it sends', async () => {
+      const before = await inboxIds(bob);
+      const outboundBefore = (await fed.relay('a.example').store!.listOutbound()).length;
+      proxy.tamper = true;
+      let refused;
+      try {
+        refused = await sealpost(['send', '--relay', fed.relay('a.example').url, '--id', alice.address, '--to', bob.address, '--media-type', 'text/plain', 'letter.txt']);
+      } finally {
+        proxy.tamper = false;
+      }
+      expect(proxy.altered).toBeGreaterThan(0);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/refusing to send to bob@b\.example: the directory answer does not verify \(ERR_DIRECTORY_SIGNATURE/);
+      expect(refused.stdout).toBe('');
+      expect((await fed.relay('a.example').store!.listOutbound()).length).toBe(outboundBefore);
+      const sent = await sealpost(['send', '--relay', fed.relay('a.example').url, '--id', alice.address, '--to', bob.address, '--media-type', 'text/plain', 'letter.txt']);
+      expect(sent.code).toBe(0);
+      const messageId = sent.stdout.trim();
+      await waitFor('the letter at B', async () => ((await inboxIds(bob)).includes(messageId) ? true : undefined));
+      expect((await inboxIds(bob)).filter((id) => !before.includes(id))).toEqual([messageId]);
+    });
+
+    it('an answer signed by another relay’s key than the directory’s own is refused', async () => {
+      const a = `${fed.relay('a.example').url}/fhir`;
+      const client = new DirectoryClient({ directories: [a], trust: fed.trust, signers: { [a]: 'b.example' } });
+      await expect(client.resolve(alice.address)).rejects.toMatchObject({ code: 'ERR_DIRECTORY_SIGNATURE', directory: a });
+    });
+  });
 
   describe('three relays', () => {
     it('resolves a recipient at another relay through the directory, sends and receives across relays', async () => {
