@@ -76,7 +76,7 @@ export function threeRelaySuite(makeBackend: () => Promise<Backend>): void {
       expect(answer.recipient).toMatchObject({ relayUrl: fed.relay('c.example').url, payloadForm: 'hl7v2-ref-i12-l2', certificateChanged: false });
       await waitFor('the letter at C', async () => ((await inboxIds(carol)).includes(answer.messageId) ? true : undefined));
       const opened = await openEnvelope(await carol.client().download(answer.messageId), { identity: carol.identity, trust: fed.trust, seenStore: new MemorySeenStore() });
-      expect(opened.header.mediaType).toBe('x-application/hl7-v2+er7');
+      expect(opened.header?.mediaType).toBe('x-application/hl7-v2+er7');
       const er7 = new TextDecoder().decode(opened.payload);
       expect(er7).toMatch(/^MSH\|/);
       expect(er7).toMatch(/REF\^I12/);
