@@ -1,5 +1,5 @@
 import type { Hl7ParseError } from './errors.js';
-import { escapeText } from './escape.js';
+import { escapeText, unescapeText } from './escape.js';
 import type { Hl7Message } from './message.js';
 import { parseMessage } from './parse.js';
 import { formatHl7Timestamp, newControlId } from './build/internal.js';
@@ -79,9 +79,12 @@ export function buildAck(message: Hl7Message, options: BuildAckOptions = {}): Hl
   const f = d.field;
   const raw = (n: number): string => msh.raw(n);
   const encodingCharacters = d.component + d.repetition + d.escape + d.subcomponent + (d.truncation ?? '');
-  const version = msh.value(12);
-  const messageCode = msh.value(9, 1, 1);
-  const trigger = msh.value(9, 1, 2);
+  // Read leniently: a malformed escape in the received MSH-9 or MSH-12 must not stop the reply
+  // (the sequence is kept as sent, and escaped again where it is echoed).
+  const decoded = (field: number, component: number) => unescapeText(msh.raw(field, 1, component, 1), d, { escapes: 'lenient' });
+  const version = decoded(12, 1);
+  const messageCode = decoded(9, 1);
+  const trigger = decoded(9, 2);
   const isReferral = messageCode === 'REF' && trigger === 'I12';
   const messageType = isReferral
     ? ['RRI', 'I12', 'RRI_I12'].join(d.component)

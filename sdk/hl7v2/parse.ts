@@ -128,7 +128,10 @@ function locateByte(bytes: Uint8Array, start: number, at: number): Hl7Location {
   const separator = bytes[start + 3];
   let field = 0;
   for (let i = segmentStart; i < at; i++) if (bytes[i] === separator) field++;
-  const segmentName = String.fromCharCode(...bytes.subarray(segmentStart, segmentStart + 3));
+  // Up to three characters before the line end, printable: a stray byte can make a line of its own.
+  let nameEnd = segmentStart;
+  while (nameEnd < segmentStart + 3 && nameEnd < bytes.length && bytes[nameEnd] !== CR && bytes[nameEnd] !== LF) nameEnd++;
+  const segmentName = String.fromCharCode(...bytes.subarray(segmentStart, nameEnd)).replace(/[^\x20-\x7e]/g, '?');
   // MSH-1 is the separator itself, so a byte after the first separator of MSH is in MSH-2.
   if (segmentName === 'MSH' || segmentName === 'FHS' || segmentName === 'BHS') field++;
   return { segmentIndex, segmentName, field };

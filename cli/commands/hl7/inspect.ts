@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../../io.js';
 import { UsageError } from '../../io.js';
-import { errorJson, failureLine, messageTypeOf, readMessages } from './shared.js';
+import { errorJson, failureLine, headerValue, messageTypeOf, readMessages } from './shared.js';
 
 /**
  * `sealpost hl7 inspect FILE… [--json]`: one line (or JSON object) per message with file, index,
@@ -36,8 +36,8 @@ export async function inspect(args: string[], io: CliIo): Promise<number> {
         index: entry.index,
         byteOffset: entry.byteOffset,
         messageType: messageTypeOf(message),
-        controlId: message.controlId,
-        version: message.version,
+        controlId: headerValue(message, 10),
+        version: headerValue(message, 12),
         charset: message.charset,
         segments,
       };

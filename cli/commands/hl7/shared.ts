@@ -89,3 +89,17 @@ export function messageTypeOf(message: Hl7Message): string {
   while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
   return parts.join('^');
 }
+
+/**
+ * MSH field `field` (first component) decoded, or as sent when it holds a malformed escape: a
+ * listing must not stop at it; check() reports it with its location.
+ */
+export function headerValue(message: Hl7Message, field: number): string {
+  const msh = message.segmentAt(0);
+  try {
+    return msh.value(field);
+  } catch (error) {
+    if (!(error instanceof Hl7ParseError)) throw error;
+    return msh.raw(field, 1, 1, 1);
+  }
+}
