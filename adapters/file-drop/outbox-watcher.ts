@@ -56,7 +56,10 @@ const KINDS: Record<string, OutboundLetter['kind']> = { '.hl7': 'hl7', '.txt': '
  * HL7 letters must parse and be one of `messageTypes`; PDF and RTF letters need a `<file>.json`
  * sidecar (which moves with them). A letter found in `.sending/` at the next scan was interrupted by
  * a crash: it is sent again with the same messageId (the hash of its bytes), which the receiving
- * agent recognises, so it is never imported twice. Call it on a timer; it is restart-safe.
+ * agent recognises, so it is never imported twice. A failure `isTransient` accepts (the relay is
+ * down) leaves the letter in `.sending/` and ends the scan; an aborted `signal` ends it between two
+ * letters. A name already present in `sent/` or `error/` gets a numbered suffix (`a.1.hl7`), so a
+ * name the EMR reuses never overwrites an earlier letter. Call it on a timer; it is restart-safe.
  */
 export async function scanOutbox(dir: string, options: ScanOutboxOptions): Promise<ScanOutboxResult> {
   const settle = options.settleMs ?? 2000;
