@@ -1,27 +1,29 @@
 import type { RelayClient } from '@sealpost/sdk/transport';
+import { mapLimited } from '../internal/limit.js';
 import type { InboxItem, InboxSource } from './pipeline.js';
 
 /**
  * The import pipeline's inbox over sdk/transport: `fetch` pages through the mailbox listing for
- * entries not yet acknowledged and downloads them (their relay messageId is the inbox id);
- * `remove` acknowledges one, which the pipeline does only after the envelope is durable locally.
- * Transport failures surface as `TransportError` and simply end the pipeline's round.
+ * entries not yet acknowledged and downloads them, up to `concurrency` at once (default 8; their
+ * relay messageId is the inbox id, results in listing order); `remove` acknowledges one, which the
+ * pipeline does only after the envelope is durable locally. Transport failures surface as
+ * `TransportError` and simply end the pipeline's round.
  */
-export function relayInboxSource(client: Pick<RelayClient, 'listInbox' | 'download' | 'acknowledge'>, options: { pageSize?: number } = {}): InboxSource {
+export function relayInboxSource(client: Pick<RelayClient, 'listInbox' | 'download' | 'acknowledge'>, options: { pageSize?: number; concurrency?: number } = {}): InboxSource {
   return {
     async fetch(limit: number): Promise<InboxItem[]> {
-      const items: InboxItem[] = [];
+      const ids: string[] = [];
       let cursor: string | null = null;
-      do {
+      listing: do {
         const page = await client.listInbox({ cursor, limit: options.pageSize ?? 100 });
         for (const entry of page.items) {
           if (entry.acknowledgedAt !== null) continue;
-          items.push({ id: entry.messageId, envelope: await client.download(entry.messageId) });
-          if (items.length >= limit) return items;
+          ids.push(entry.messageId);
+          if (ids.length >= limit) break listing;
         }
         cursor = page.nextCursor;
       } while (cursor);
-      return items;
+      return mapLimited(ids, options.concurrency ?? 8, async (id) => ({ id, envelope: await client.download(id) }));
     },
     async remove(id: string): Promise<void> {
       await client.acknowledge(id);

@@ -1,18 +1,44 @@
 /**
- * `npm run bench -- import [--json] [--letters N]`: letters per second through the import
- * pipeline, from an in-memory relay inbox to a file-drop folder: open and verify each envelope,
- * signed delivered and imported receipts, patient matching, durable state per step (SQLite,
- * synchronous=FULL) and the folder's temp → fsync → marker → rename. 4 KB ORU^R01 results, sealed
- * before the clock starts. Bounded by N (default 500). The FHIR EMR target is not measured here yet.
+ * `npm run bench -- import [--json] [--letters N] [--cases folder,fhir,memory-folder] [--batch B]`:
+ * letters per second through the import pipeline (adapters/import/pipeline.ts), 4 KB ORU^R01
+ * results, each sealed by the lab with a receipt request before the clock starts:
+ *
+ * - `folder`: relay inbox → file-drop folder. The relay (relay/, SQLite) runs in its own process
+ *   (bench/relay/relay-process.ts) on 127.0.0.1 and holds the N letters, submitted beforehand; the
+ *   pipeline pages, downloads and acknowledges through sdk/transport's RelayClient
+ *   (`relayInboxSource`), opens and verifies each envelope, signs and seals a delivered and an
+ *   imported receipt, matches the patient, and files through `ImportFolder.fileMany` (temp name,
+ *   fsync, rename, group-committed folder fsyncs), with the state committed per batch step
+ *   (SQLite WAL, synchronous=FULL).
+ * - `fhir`: the same from the relay into a FHIR EMR — Medplum's FhirRouter over its
+ *   MemoryRepository served on 127.0.0.1 in its own process (test/adapters/support), via
+ *   `FhirEmr`: Patient search by IHI, then a conditional create of a DocumentReference.
+ * - `memory-folder`: an in-memory inbox into the folder: the pipeline without the relay's HTTP.
+ *
+ * Receipts go to an in-memory sink (counted): they are made (signed, sealed) but not submitted.
+ * Bounded by N (default 1000) per case. Every case checks that each letter was filed exactly once.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createDevCa, generateIdentity, sealEnvelope, TrustStore } from '@sealpost/sdk/crypto';
+import type { Identity } from '@sealpost/sdk/crypto';
+import { RelayClient } from '@sealpost/sdk/transport';
+import { FhirEmr } from '../../adapters/fhir/fhir-emr.js';
 import { ImportFolder } from '../../adapters/file-drop/import-folder.js';
 import { ImportPipeline } from '../../adapters/import/pipeline.js';
+import type { EmrTarget, InboxSource } from '../../adapters/import/pipeline.js';
+import { relayInboxSource } from '../../adapters/import/relay-source.js';
 import { renderHl7Letter } from '../../adapters/import/render-hl7.js';
+import { mapLimited } from '../../adapters/internal/limit.js';
+import { openStore } from '../../relay/storage/open-store.js';
+import { spawnFhirServer } from '../../test/adapters/support/fhir-server-process.js';
+
+const IHI = 'http://ns.electronichealth.net.au/id/hi/ihi/1.0';
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
 const oru4k = (id: string): string => {
   const head = [
@@ -24,52 +50,163 @@ const oru4k = (id: string): string => {
   return (head + obx).slice(0, 4096 - 1) + '\r';
 };
 
+interface Row {
+  target: string;
+  letters: number;
+  filed: number;
+  receipts: number;
+  seconds: number;
+  perSecond: number;
+  /** Wall time spent waiting in each outside call, summed over the run (calls overlap up to the pipeline's concurrency, so these are not shares of `seconds`). */
+  waitMs: { fetch: number; remove: number; findPatients: number; file: number };
+}
+
+/** Wraps `fn` so its wall time is added to `waits[key]`. */
+function timed<A extends unknown[], R>(waits: Row['waitMs'], key: keyof Row['waitMs'], fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A) => {
+    const t = performance.now();
+    try {
+      return await fn(...args);
+    } finally {
+      waits[key] += performance.now() - t;
+    }
+  };
+}
+
+interface Parties {
+  lab: { address: string; identity: Identity };
+  gp: { address: string; identity: Identity };
+  trust: TrustStore;
+}
+
+async function sealAll(parties: Parties, n: number, tag: string): Promise<{ messageId: string; envelope: Uint8Array }[]> {
+  return mapLimited(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
+    const messageId = crypto.randomUUID();
+    const payload = new TextEncoder().encode(oru4k(`${tag}${i}`));
+    const { envelope } = await sealEnvelope(payload, { sender: parties.lab.identity, recipients: [parties.gp.identity.certificate], messageId, receipt: true, mediaType: 'application/hl7-v2' });
+    return { messageId, envelope };
+  });
+}
+
+function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', here('../relay/relay-process.ts')], { env: { ...process.env, SEALPOST_DB: db }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /LISTENING (\S+)/.exec(out);
+      if (match) resolve({ url: match[1]!, stop: async () => void (child.kill('SIGTERM'), await exited) });
+    });
+    child.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
+  });
+}
+
+/** Runs the pipeline until the source is empty and every letter is done; returns the timed row. */
+async function drain(target: string, n: number, parties: Parties, dir: string, source: InboxSource, emr: EmrTarget, batchSize: number, count: () => number | Promise<number>): Promise<Row> {
+  let receipts = 0;
+  const waitMs = { fetch: 0, remove: 0, findPatients: 0, file: 0 };
+  const pipeline = new ImportPipeline({
+    path: join(dir, `${target}.db`),
+    identity: parties.gp.identity,
+    trust: parties.trust,
+    batchSize,
+    source: { fetch: timed(waitMs, 'fetch', (limit: number) => source.fetch(limit)), remove: timed(waitMs, 'remove', (id: string) => source.remove(id)) },
+    target: {
+      findPatients: timed(waitMs, 'findPatients', (q) => emr.findPatients(q)),
+      file: timed(waitMs, 'file', (l, p, m) => emr.file(l, p, m)),
+      ...(emr.fileBatch ? { fileBatch: timed(waitMs, 'file', (letters) => emr.fileBatch!(letters)) } : {}),
+    },
+    receipts: { send: () => Promise.resolve(void receipts++) },
+    render: (payload) => renderHl7Letter(payload),
+  });
+  const start = performance.now();
+  let filed = 0;
+  for (;;) {
+    const r = await pipeline.runOnce();
+    filed += r.filed;
+    if (r.fetched === 0) break;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  pipeline.close();
+  const found = await count();
+  if (filed !== n || found !== n) throw new Error(`${target}: filed ${filed}, found ${found} in the EMR, expected ${n}`);
+  return { target, letters: n, filed, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds), waitMs: { fetch: Math.round(waitMs.fetch), remove: Math.round(waitMs.remove), findPatients: Math.round(waitMs.findPatients), file: Math.round(waitMs.file) } };
+}
+
+async function relaySource(parties: Parties, dir: string, letters: { messageId: string; envelope: Uint8Array }[]): Promise<{ source: InboxSource; stop: () => Promise<void> }> {
+  const db = join(dir, `relay-${crypto.randomUUID()}.db`);
+  const store = await openStore(db);
+  for (const m of [parties.lab, parties.gp]) await store.addMailbox({ address: m.address, certificate: m.identity.certificate, createdAt: Date.now() });
+  await store.close();
+  const relay = await startRelay(db);
+  const sender = new RelayClient({ relayUrl: relay.url, address: parties.lab.address, identity: parties.lab.identity });
+  await mapLimited(letters, 8, (l) => sender.submit(l.envelope, { messageId: l.messageId, to: [parties.gp.address] }));
+  const client = new RelayClient({ relayUrl: relay.url, address: parties.gp.address, identity: parties.gp.identity });
+  return { source: relayInboxSource(client, { pageSize: 200 }), stop: relay.stop };
+}
+
+const folderTarget = (folder: ImportFolder): EmrTarget => ({
+  findPatients: () => Promise.resolve([{ id: 'p1', identifiers: [{ system: IHI, value: '8003608166690503' }], family: 'Citizen', given: ['Jane'], birthDate: '1980-01-01', sex: 'female' }]),
+  file: (letter, _patient, messageId) => Promise.resolve(void folder.file(messageId, letter.content)),
+  fileBatch: async (letters) => void (await folder.fileMany(letters.map((l) => ({ messageId: l.messageId, bytes: l.letter.content })))),
+});
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 500)]\n');
+    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--batch B (default 50)]\n');
     return 0;
   }
-  const n = Number(values.letters ?? 500);
+  const n = Number(values.letters ?? 1000);
+  const batchSize = Number(values.batch ?? 50);
+  const cases = (values.cases ?? 'folder,fhir,memory-folder').split(',');
+  const log = (s: string): void => void (values.json ? process.stderr : process.stdout).write(s);
   const ca = await createDevCa();
-  const lab = await generateIdentity({ name: 'ACME Pathology', address: 'results@acme-path.example', issuer: ca.identity });
-  const gp = await generateIdentity({ name: 'Harbourside GP', address: 'inbox@harbourside-gp.example', issuer: ca.identity });
-  const inbox: { id: string; envelope: Uint8Array }[] = [];
-  for (let i = 0; i < n; i++) {
-    const payload = new TextEncoder().encode(oru4k(`B${i}`));
-    const { envelope } = await sealEnvelope(payload, { sender: lab.identity, recipients: [gp.identity.certificate], messageId: `bench-${i}`, receipt: true, mediaType: 'application/hl7-v2' });
-    inbox.push({ id: `item-${i}`, envelope });
-  }
+  const make = async (name: string, address: string) => ({ address, identity: (await generateIdentity({ name, address, issuer: ca.identity })).identity });
+  const parties: Parties = { lab: await make('ACME Pathology', 'results@acme-path.example'), gp: await make('Harbourside GP', 'inbox@harbourside-gp.example'), trust: new TrustStore().addAnchor(ca.identity.certificate) };
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-import-'));
+  const rows: Row[] = [];
+  const files = (d: string): number => readdirSync(d).filter((f) => !f.startsWith('.')).length;
   try {
-    const folder = new ImportFolder({ dir: join(dir, 'import') });
-    let receipts = 0;
-    const pipeline = new ImportPipeline({
-      path: join(dir, 'agent.db'),
-      identity: gp.identity,
-      trust: new TrustStore().addAnchor(ca.identity.certificate),
-      batchSize: 100,
-      source: { fetch: (limit) => Promise.resolve(inbox.slice(0, limit)), remove: (id) => Promise.resolve(void inbox.splice(inbox.findIndex((i) => i.id === id), 1)) },
-      target: {
-        findPatients: () => Promise.resolve([{ id: 'p1', identifiers: [{ system: 'http://ns.electronichealth.net.au/id/hi/ihi/1.0', value: '8003608166690503' }], family: 'Citizen', given: ['Jane'], birthDate: '1980-01-01', sex: 'female' as const }]),
-        file: (letter, _patient, messageId) => Promise.resolve(void folder.file(messageId, letter.content)),
-        fileBatch: async (letters) => void (await folder.fileMany(letters.map((l) => ({ messageId: l.messageId, bytes: l.letter.content })))),
-      },
-      receipts: { send: () => Promise.resolve(void receipts++) },
-      render: (payload) => renderHl7Letter(payload),
-    });
-    const start = performance.now();
-    let filed = 0;
-    while (inbox.length > 0) filed += (await pipeline.runOnce()).filed;
-    const seconds = (performance.now() - start) / 1000;
-    pipeline.close();
-    const files = readdirSync(join(dir, 'import')).filter((f) => !f.startsWith('.')).length;
-    const row = { target: 'file-drop folder', letters: n, filed, files, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds) };
-    if (filed !== n || files !== n) throw new Error(`filed ${filed}, files ${files}, expected ${n}`);
-    if (values.json) process.stdout.write(JSON.stringify({ bench: 'import', node: process.version, rows: [row] }, null, 2) + '\n');
-    else process.stdout.write(`import pipeline → ${row.target}: ${n} × 4 KB ORU in ${row.seconds} s = ${row.perSecond} letters/s (${receipts} signed receipts)\n`);
+    for (const name of cases) {
+      const letters = await sealAll(parties, n, name);
+      if (name === 'folder' || name === 'memory-folder') {
+        const folderDir = join(dir, `${name}-import`);
+        const folder = new ImportFolder({ dir: folderDir });
+        if (name === 'folder') {
+          const relay = await relaySource(parties, dir, letters);
+          try {
+            rows.push(await drain('relay inbox → file-drop folder', n, parties, dir, relay.source, folderTarget(folder), batchSize, () => files(folderDir)));
+          } finally {
+            await relay.stop();
+          }
+        } else {
+          const inbox = new Map(letters.map((l) => [l.messageId, l.envelope]));
+          const source: InboxSource = { fetch: (limit) => Promise.resolve([...inbox].slice(0, limit).map(([id, envelope]) => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) };
+          rows.push(await drain('in-memory inbox → file-drop folder', n, parties, dir, source, folderTarget(folder), batchSize, () => files(folderDir)));
+        }
+      } else if (name === 'fhir') {
+        // bench/run.ts gave this process --experimental-websocket (Node 20); the FHIR server's process needs it too.
+        if (process.execArgv.includes('--experimental-websocket') && !(process.env.NODE_OPTIONS ?? '').includes('--experimental-websocket')) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --experimental-websocket`.trim();
+        const server = await spawnFhirServer();
+        const relay = await relaySource(parties, dir, letters);
+        try {
+          await server.create({ resourceType: 'Patient', identifier: [{ system: IHI, value: '8003608166690503' }], name: [{ family: 'Citizen', given: ['Jane'] }], birthDate: '1980-01-01', gender: 'female' });
+          const emr = new FhirEmr({ baseUrl: server.baseUrl });
+          const count = async (): Promise<number> => (await server.get<{ total?: number }>(`DocumentReference?_total=accurate&_count=1`)).total ?? -1;
+          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', n, parties, dir, relay.source, emr, batchSize, count));
+        } finally {
+          await relay.stop();
+          await server.close();
+        }
+      } else throw new Error(`unknown case ${name}`);
+      const r = rows.at(-1)!;
+      log(`${r.target}: ${n} × 4 KB ORU in ${r.seconds} s = ${r.perSecond} letters/s (waits, ms: fetch ${r.waitMs.fetch}, remove ${r.waitMs.remove}, findPatients ${r.waitMs.findPatients}, file ${r.waitMs.file})\n`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  if (values.json) process.stdout.write(JSON.stringify({ bench: 'import', node: process.version, batchSize, rows }, null, 2) + '\n');
   return 0;
 }
