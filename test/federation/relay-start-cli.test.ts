@@ -6,14 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDevCa, fromPem, generateIdentity, toPem, TrustStore } from '@sealpost/sdk/crypto';
 import { DirectoryClient, discoverRelay } from '@sealpost/sdk/directory';
-import { writeFileSync } from 'node:fs';
 import { runCli } from '../../cli/run.js';
 import { freePort } from './harness.js';
 

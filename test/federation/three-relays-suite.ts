@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemorySeenStore, openEnvelope, sealEnvelope } from '@sealpost/sdk/crypto';
+import { generateIdentity, MemorySeenStore, openEnvelope, sealEnvelope } from '@sealpost/sdk/crypto';
 import { DirectoryClient, endpointIdFor } from '@sealpost/sdk/directory';
 import { runCli } from '../../cli/run.js';
+import { publishMailbox } from '../../relay/directory/publish-mailbox.js';
 import { author, organization, patient } from '../fhir/support/people.js';
 import { HARNESS_PASSPHRASE, startFederation, waitFor } from './harness.js';
 import type { Backend, Federation, HarnessMailbox } from './harness.js';
@@ -90,6 +91,20 @@ export function threeRelaySuite(makeBackend: () => Promise<Backend>): void {
       const out = JSON.parse(res.stdout) as { contacts: { display: string; address: string | null; directory: string }[]; failures: unknown[] };
       expect(out.failures).toEqual([]);
       expect(out.contacts).toEqual([expect.objectContaining({ display: 'Dr Carol Nguyen', address: carol.address, directory: `${fed.relay('c.example').url}/fhir` })]);
+    });
+
+    it('a changed certificate for a known address: sealpost send warns loudly (and says so in --json)', async () => {
+      const c = fed.relay('c.example');
+      const rolled = await generateIdentity({ name: 'carol rolled', address: carol.address, issuer: fed.ca });
+      await publishMailbox(c.directory!, { address: carol.address, certificate: rolled.identity.certificate }, { relayUrl: c.url, payloadTypes: ['hl7v2-ref-i12-l2'] });
+      try {
+        const sent = await sealpost(['send', '--relay', fed.relay('a.example').url, '--id', alice.address, '--to', carol.address, '--media-type', 'text/plain', '--json', 'letter.txt']);
+        expect(sent.code).toBe(0);
+        expect(sent.stderr).toMatch(/WARNING: the certificate of carol@c\.example has CHANGED/);
+        expect((JSON.parse(sent.stdout) as { recipient: { certificateChanged: boolean } }).recipient.certificateChanged).toBe(true);
+      } finally {
+        await publishMailbox(c.directory!, { address: carol.address, certificate: carol.identity.certificate }, { relayUrl: c.url, payloadTypes: ['hl7v2-ref-i12-l2'] });
+      }
     });
 
     it('B’s directory answers altered in transit: sealpost send refuses (exit 1), nothing is sent; unaltered, it sends', async () => {
