@@ -28,6 +28,14 @@ const SOURCES = [
   'awkward/escapes.hl7',
   'third-party/medplum-qbp-q11-utf8.hl7',
 ].map((path) => ({ path, text: latin1(readFileSync(join(fixturesDir, path))) }));
+// A message over 256 KiB, so the parser reads it through its character index: the pathology
+// report with its Base64 PDF grown by 280,000 characters of valid Base64 (damage then mostly lands
+// inside the document, the case the index is for).
+{
+  const pdf = SOURCES[0]!.text;
+  const at = pdf.indexOf('Base64^') + 'Base64^'.length;
+  SOURCES.push({ path: 'large', text: pdf.slice(0, at) + 'QUJD'.repeat(70_000) + pdf.slice(at) });
+}
 
 /** Bytes ↔ a string of one char per byte, so damage can put any byte anywhere. */
 function latin1(bytes: Uint8Array): string {
