@@ -6,7 +6,9 @@
  * and 429) is final and recorded with its problem code.
  */
 import type { ResolvedConfig } from '../config.js';
-import type { OutboundItem, RelayStore } from '../storage/types.js';
+import type { OutboundItem, RelayStore, TimelineEvent } from '../storage/types.js';
+import { signEventRequest, wireEventOf } from '../timeline/carry-back.js';
+import { relayEvent, signPendingEvents } from '../timeline/events.js';
 import { resolvePeer } from './resolve-peer.js';
 import { signForward } from './signing.js';
 
@@ -21,8 +23,15 @@ export interface ForwarderOptions {
   concurrency?: number;
   /** Per-request time limit, ms. Default 60 s. */
   timeoutMs?: number;
+  /**
+   * Federation gives up on a forward still pending this long after submission and records it
+   * `undeliverable` (docs/protocol.md, Timeline). Default: the relay's `expiryMs`.
+   */
+  giveUpMs?: number;
   /** Called with each failed attempt (logging). */
   onError?: (item: OutboundItem, error: string) => void;
+  /** Called with each failed attempt to carry a timeline event back (logging). */
+  onEventError?: (event: TimelineEvent, error: string) => void;
 }
 
 export interface Forwarder {
@@ -64,6 +73,14 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
   const maxDelayMs = options.maxDelayMs ?? 5 * 60_000;
   const concurrency = options.concurrency ?? 8;
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const giveUpMs = options.giveUpMs ?? config.expiryMs;
+
+  /** Marks a forward failed for good, with the signed `undeliverable` in the same transaction. */
+  const giveUp = async (item: OutboundItem, error: string): Promise<void> => {
+    const now = config.now();
+    const event = await relayEvent(config, { messageId: item.messageId, kind: 'undeliverable', at: now, sender: item.sender, digest: item.digest, recipient: item.recipient, reason: error.slice(0, 500) });
+    await store.updateOutbound(item.messageId, item.recipient, { failedAt: now, lastError: error, event });
+  };
 
   const forwardOne = async (item: OutboundItem): Promise<void> => {
     const url = await resolvePeer(config, item.peer);
@@ -106,17 +123,65 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
       }
     }
     options.onError?.(item, error);
+    if (final) return giveUp(item, error);
+    await store.updateOutbound(item.messageId, item.recipient, { nextAttemptAt: config.now() + backoffDelay(item.attempts, baseDelayMs, maxDelayMs), lastError: error });
+  };
+
+  /** Carries one timeline event back to the relay the message came from. */
+  const returnOne = async (event: TimelineEvent): Promise<void> => {
+    const peer = event.returnTo!;
+    const url = await resolvePeer(config, peer);
+    let error: string;
+    let final = false;
+    if (url === undefined) {
+      error = `no relay found for ${peer} (not pinned, not discovered)`;
+    } else {
+      try {
+        const wire = wireEventOf(event);
+        const res = await fetch(new URL('/v1/relay/events', url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'sealpost-relay': domain, 'sealpost-relay-signature': await signEventRequest(identity, domain, wire) },
+          body: JSON.stringify(wire),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        if (res.ok) {
+          await res.body?.cancel();
+          await store.updateEvent(event.seq, { returnedAt: config.now() });
+          return;
+        }
+        const problem = (await res.json().catch(() => ({}))) as { code?: unknown; detail?: unknown };
+        error = `${res.status} ${typeof problem.code === 'string' ? problem.code : ''} ${typeof problem.detail === 'string' ? problem.detail : ''}`.trim();
+        final = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+      } catch (caught) {
+        error = (caught as Error).message;
+      }
+    }
+    options.onEventError?.(event, error);
     const now = config.now();
-    await store.updateOutbound(item.messageId, item.recipient, final ? { failedAt: now, lastError: error } : { nextAttemptAt: now + backoffDelay(item.attempts, baseDelayMs, maxDelayMs), lastError: error });
+    await store.updateEvent(event.seq, final ? { failedAt: now, lastError: error } : { nextAttemptAt: now + backoffDelay(event.attempts, baseDelayMs, maxDelayMs), lastError: error });
+  };
+
+  const inBatches = async <T>(items: T[], run: (item: T) => Promise<void>): Promise<void> => {
+    for (let i = 0; i < items.length; i += concurrency) await Promise.all(items.slice(i, i + concurrency).map((item) => run(item).catch(() => undefined)));
   };
 
   let current: Promise<number> | undefined;
   const drain = (): Promise<number> =>
     (current ??= (async () => {
       try {
+        await signPendingEvents(config);
+        const stalled = await store.stalledOutbound(config.now() - giveUpMs, concurrency * 4);
+        await inBatches(stalled, (item) => giveUp(item, `not forwarded within ${Math.round(giveUpMs / 1000)} s; federation gave up (last error: ${item.lastError ?? 'none'})`));
         const due = await store.dueOutbound(config.now(), concurrency * 4);
-        for (let i = 0; i < due.length; i += concurrency) await Promise.all(due.slice(i, i + concurrency).map((item) => forwardOne(item).catch(() => undefined)));
-        return due.length;
+        await inBatches(due, forwardOne);
+        const events = await store.dueEvents(config.now(), concurrency * 4);
+        // One message's events go in the order they were recorded, so the sender's relay records them in that order too.
+        const byMessage = new Map<string, TimelineEvent[]>();
+        for (const event of events) byMessage.set(event.messageId, [...(byMessage.get(event.messageId) ?? []), event]);
+        await inBatches([...byMessage.values()], async (group) => {
+          for (const event of group.sort((x, y) => x.seq - y.seq)) await returnOne(event);
+        });
+        return due.length + events.length;
       } finally {
         current = undefined;
       }

@@ -16,7 +16,10 @@ import { problemSchema } from '../plugins/problems.js';
 import type { NewSubmission } from '../storage/types.js';
 import { forwardsTo, resolvePeer } from './resolve-peer.js';
 import { certificateNamesRelay, forwardSigningInput } from './signing.js';
-import { relayEvent } from '../timeline/events.js';
+import { eventSigningInput } from '../timeline/carry-back.js';
+import type { WireEvent } from '../timeline/carry-back.js';
+import { claimsOf, relayEvent } from '../timeline/events.js';
+import type { EventKind } from '../storage/types.js';
 
 const OCTETS = ['application/octet-stream', 'application/pkcs7-mime', 'application/cms'];
 /** How long a peer's relay certificate is trusted before it is fetched again, ms. */
@@ -160,6 +163,78 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
       if (outcome.kind === 'conflict') throw new RelayError('ERR_RELAY_CONFLICT', `messageId ${request.params.messageId} was already used for other content`);
       reply.code(201).header('content-digest', outcome.answer.digest);
       return outcome.answer;
+    },
+  );
+
+  // Timeline events carried back by the relay a message was forwarded to (docs/protocol.md,
+  // Timeline): accepted only from that relay, for a recipient in its domain, and stored once.
+  app.post<{ Body: WireEvent }>(
+    '/v1/relay/events',
+    {
+      schema: {
+        headers: {
+          type: 'object',
+          required: ['sealpost-relay', 'sealpost-relay-signature'],
+          properties: { 'sealpost-relay': { type: 'string', maxLength: 253 }, 'sealpost-relay-signature': { type: 'string', pattern: '^[A-Za-z0-9_-]{1,1024}$' } },
+        },
+        body: {
+          type: 'object',
+          required: ['messageId', 'kind', 'at', 'actor', 'recipient', 'reason', 'format', 'signed'],
+          additionalProperties: false,
+          properties: {
+            messageId: { type: 'string', pattern: MESSAGE_ID_PATTERN },
+            kind: { type: 'string', enum: ['forwarded', 'delivered', 'imported', 'read', 'rejected', 'expired', 'undeliverable'] },
+            at: { type: 'string', format: 'date-time' },
+            actor: { type: 'string', maxLength: 254 },
+            recipient: { type: 'string', minLength: 3, maxLength: 254 },
+            reason: { type: ['string', 'null'], maxLength: 1000 },
+            format: { type: 'string', enum: ['jws', 'cms', 'unsigned'] },
+            signed: { type: 'string', pattern: '^[A-Za-z0-9_-]*$', maxLength: 200_000 },
+          },
+        },
+        response: {
+          200: { type: 'object', required: ['stored'], additionalProperties: false, properties: { stored: { type: 'string' } } },
+          '4xx': problemSchema,
+          '5xx': problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const h = request.headers as Record<string, string>;
+      const relay = h['sealpost-relay']!.toLowerCase();
+      if (!forwardsTo(config, relay)) throw new RelayError('ERR_RELAY_FORBIDDEN', `${relay} is not a peer of this relay`);
+      const wire = request.body;
+      const signature = Buffer.from(h['sealpost-relay-signature']!, 'base64url');
+      let cert = await peerCertificate(relay, false);
+      if (!verifyWithCertificate(cert.publicKey, eventSigningInput(relay, wire), signature)) {
+        cert = await peerCertificate(relay, true);
+        if (!verifyWithCertificate(cert.publicKey, eventSigningInput(relay, wire), signature)) throw new RelayError('ERR_RELAY_AUTH', `the event is not signed by ${relay}'s relay identity`);
+      }
+      const recipient = normaliseAddress(wire.recipient);
+      if (recipient === undefined || recipient.slice(recipient.lastIndexOf('@') + 1) !== relay) throw new RelayError('ERR_RELAY_FORBIDDEN', `${relay} cannot report on recipient ${wire.recipient}`);
+      const receipt = wire.format === 'cms';
+      if (receipt ? wire.actor !== recipient : wire.actor !== relay) throw new RelayError('ERR_RELAY_FORBIDDEN', `${relay} cannot report as ${wire.actor}`);
+      if (receipt !== ['delivered', 'imported', 'read', 'rejected'].includes(wire.kind)) throw new RelayError('ERR_RELAY_BAD_REQUEST', `a ${wire.kind} event cannot have format ${wire.format}`);
+      // The message must have been sent from here to that recipient: the own event that routed it
+      // (accepted at the home relay, forwarded at a relay in between) names it.
+      const timeline = await store.listTimeline(wire.messageId);
+      const routed = timeline.some((e) => {
+        if (e.actor !== (config.domain ?? '') || (e.kind !== 'accepted' && e.kind !== 'forwarded')) return false;
+        const claims = claimsOf(e);
+        return claims?.recipients?.includes(recipient) === true || claims?.recipient === recipient;
+      });
+      if (!routed) throw new RelayError('ERR_RELAY_NOT_FOUND', `no message ${wire.messageId} sent to ${recipient} from this relay`);
+      const message = await store.getAnswer(wire.messageId);
+      const stored = await store.addEvent(wire.messageId, timeline[0]!.sender, message?.origin ?? null, {
+        kind: wire.kind as EventKind,
+        at: Date.parse(wire.at),
+        actor: wire.actor,
+        recipient,
+        ...(wire.reason !== null ? { reason: wire.reason } : {}),
+        format: wire.format,
+        signed: Buffer.from(wire.signed, 'base64url'),
+      });
+      return { stored };
     },
   );
 };

@@ -549,7 +549,7 @@ class PostgresStore implements RelayStore {
     return wrap('dueEvents', async () =>
       (
         await this.#pool.query<EventRow>(
-          "SELECT * FROM timeline_events WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND actor <> '' ORDER BY next_attempt_at LIMIT $2",
+          "SELECT * FROM timeline_events WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND actor <> '' ORDER BY next_attempt_at, seq LIMIT $2",
           [now, limit],
         )
       ).rows.map(eventOf),

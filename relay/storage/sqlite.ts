@@ -637,7 +637,7 @@ class SqliteStore implements RelayStore {
     return wrap('dueEvents', () =>
       (
         this.#db
-          .prepare("SELECT * FROM timeline_events WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND actor <> '' ORDER BY next_attempt_at LIMIT ?")
+          .prepare("SELECT * FROM timeline_events WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? AND actor <> '' ORDER BY next_attempt_at, seq LIMIT ?")
           .all(now, limit) as EventRow[]
       ).map(eventOf),
     );

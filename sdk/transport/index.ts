@@ -1,7 +1,7 @@
 /**
  * @sealpost/sdk/transport — the relay client (design.md §5, docs/protocol.md): login with the
  * mailbox identity key, idempotent submit with retries and resumable chunked upload, inbox,
- * resumable download, acknowledge. Isomorphic: fetch and WebCrypto only.
+ * resumable download, acknowledge; the delivery timeline (timeline, sendReceipt, verifyTimeline). Isomorphic: fetch and WebCrypto only.
  */
 export { RelayClient } from './relay-client.js';
 export type { RelayClientOptions, SubmitOptions, SubmitResult, InboxEntry, InboxPage, DownloadOptions, TransferProgress } from './relay-client.js';
@@ -12,3 +12,5 @@ export type { TransportErrorKind, TransportErrorCode, Problem } from './errors.j
 export type { RetryPolicy } from './internal/retry.js';
 export { RELAY_EVENT_KINDS, RECEIPT_KINDS } from './timeline-types.js';
 export type { Timeline, TimelineEntry, TimelineEventKind, ReceiptKind, RelayEventClaims, SendReceiptOptions, SendReceiptResult } from './timeline-types.js';
+export { verifyTimeline } from './verify-timeline.js';
+export type { VerifyTimelineOptions, VerifiedTimelineEntry } from './verify-timeline.js';

@@ -21,3 +21,22 @@ export const toBase64Url = (bytes: Uint8Array): string => toBase64(bytes).replac
 export async function contentDigest(bytes: Uint8Array): Promise<string> {
   return `sha-256=:${toBase64(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)))}:`;
 }
+
+/** Decodes base64 or base64url (padding optional); throws TypeError on other characters. */
+export function fromBase64Url(text: string): Uint8Array {
+  const clean = text.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  if (!/^[A-Za-z0-9+/]*$/.test(clean) || clean.length % 4 === 1) throw new TypeError('not base64url');
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let value = 0;
+  let at = 0;
+  for (const ch of clean) {
+    value = (value << 6) | ALPHABET.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (value >> bits) & 0xff;
+    }
+  }
+  return out;
+}
