@@ -77,8 +77,10 @@ export interface AgentConfig {
   batchSize: number;
   inbound: InboundConfig[];
   outbound: FileDropOutboundConfig[];
-  /** Recipient address → PEM certificate file, for letters sent without a directory. */
+  /** Recipient address → PEM certificate file; takes precedence over the directory. */
   recipients: Record<string, string>;
+  /** Provider directories (`https://relay.example/fhir`) that resolve recipients' certificates, answers verified against `trust`. */
+  directory?: { urls: string[]; requireSignature: boolean };
 }
 
 type Json = unknown;
@@ -253,7 +255,7 @@ function readOutbound(r: Reader, value: Json, path: string): FileDropOutboundCon
  */
 export function validateAgentConfig(value: unknown, options: { baseDir: string; source?: string }): AgentConfig {
   const r = new Reader(options.baseDir);
-  const root = r.object(value, '', ['$comment', 'identity', 'trust', 'relay', 'state', 'health', 'log', 'match', 'batchSize', 'inbound', 'outbound', 'recipients']);
+  const root = r.object(value, '', ['$comment', 'identity', 'trust', 'relay', 'state', 'health', 'log', 'match', 'batchSize', 'inbound', 'outbound', 'recipients', 'directory']);
   if (!root) throw new AgentConfigError(r.problems, options.source);
 
   let identity: IdentityConfig | undefined;
@@ -356,8 +358,21 @@ export function validateAgentConfig(value: unknown, options: { baseDir: string; 
     }
   }
 
+  let directory: AgentConfig['directory'];
+  if (root['directory'] !== undefined) {
+    const o = r.object(root['directory'], 'directory', ['urls', 'requireSignature']);
+    if (o) {
+      const urls = o['urls'];
+      if (urls === undefined) r.fail('directory.urls', 'missing');
+      else if (!Array.isArray(urls) || urls.length === 0) r.fail('directory.urls', 'must be a non-empty list of directory base URLs');
+      else (urls as Json[]).forEach((u, i) => typeof u === 'string' && /^https?:\/\//.test(u) ? undefined : r.fail(join('directory.urls', i), 'must be an http(s) URL'));
+      if (o['requireSignature'] !== undefined && typeof o['requireSignature'] !== 'boolean') r.fail('directory.requireSignature', 'must be true or false');
+      if (Array.isArray(urls)) directory = { urls: urls as string[], requireSignature: o['requireSignature'] !== false };
+    }
+  }
+
   if (r.problems.length > 0 || !identity || !relay || !state) throw new AgentConfigError(r.problems, options.source);
-  return { identity, trust, relay, state, ...(health ? { health } : {}), log, match, batchSize, inbound, outbound, recipients };
+  return { identity, trust, relay, state, ...(health ? { health } : {}), log, match, batchSize, inbound, outbound, recipients, ...(directory ? { directory } : {}) };
 }
 
 /** Reads and validates an agent configuration file (JSON). Relative paths in it are relative to the file's folder. Throws `ERR_AGENT_CONFIG`. */

@@ -9,6 +9,7 @@ import { fromPem, TrustStore, unlockIdentity } from '@sealpost/sdk/crypto';
 import type { Identity, OpenResult } from '@sealpost/sdk/crypto';
 import { parseMessage } from '@sealpost/sdk/hl7v2';
 import { readIdentityDir } from '@sealpost/sdk/node';
+import { DirectoryClient } from '@sealpost/sdk/directory';
 import { RelayClient, TransportError } from '@sealpost/sdk/transport';
 import { scanAckFiles } from '../file-drop/ack-files.js';
 import { scanOutbox } from '../file-drop/outbox-watcher.js';
@@ -148,6 +149,16 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     batchSize: config.batchSize,
     match: { ...(config.match.highThreshold !== undefined ? { highThreshold: config.match.highThreshold } : {}), ...(config.match.lowThreshold !== undefined ? { lowThreshold: config.match.lowThreshold } : {}) },
   });
+  const directory = config.directory
+    ? new DirectoryClient({
+        directories: config.directory.urls,
+        trust,
+        requireSignature: config.directory.requireSignature,
+        // A key rollover or an attack: the operator must hear of it (the letter is still sealed to the directory's answer).
+        onCertificateChange: (change) => log.warn({ address: change.address, previous: change.previousFingerprint }, 'a recipient certificate changed in the directory'),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })
+    : undefined;
   const sendReceipt = (client as unknown as { sendReceipt?: DeliverReceipt }).sendReceipt?.bind(client);
   const warnings: string[] = [];
   if (!sendReceipt) warnings.push('the relay client cannot send receipts yet (RelayClient.sendReceipt): receipts are kept queued in the state file');
@@ -202,12 +213,13 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       ...(out.to ? { to: out.to } : {}),
       ...(out.routes ? { routes: out.routes } : {}),
       ...(out.receipts !== undefined ? { receipts: out.receipts } : {}),
-      certificate: (to: string, letter: OutboundLetter) => {
+      certificate: async (to: string, letter: OutboundLetter) => {
         const file = letter.sidecar?.recipientCertificate ? resolve(out.folder, letter.sidecar.recipientCertificate) : config.recipients[to];
-        if (!file) return Promise.reject(new Error(`no certificate for ${to}: add it to "recipients" in the configuration or name it in the sidecar ("recipientCertificate")`));
+        if (!file && directory) return (await directory.resolve(to)).certificate;
+        if (!file) throw new Error(`no certificate for ${to}: add it to "recipients" in the configuration, name it in the sidecar ("recipientCertificate") or configure a "directory"`);
         const [cert] = fromPem(readFileSync(file, 'utf8'), 'CERTIFICATE');
-        if (!cert) return Promise.reject(new Error(`${file}: no certificate`));
-        return Promise.resolve(cert);
+        if (!cert) throw new Error(`${file}: no certificate`);
+        return cert;
       },
     });
     loop(name, (out.pollSeconds ?? 5) * 1000, async () => {

@@ -34,6 +34,7 @@ describe('agent configuration', () => {
     expect(config.inbound[0]).toMatchObject({ name: 'SP_{id}.hl7', acks: { pattern: '^ACK_.*\\.hl7$' } });
     expect(config.outbound[0]).toMatchObject({ to: 'referrals@harbour-hospital.example', routes: { 'ACME PATH': 'results@acme-path.example' } });
     expect(config.health).toEqual({ host: '127.0.0.1', port: 7320 });
+    expect(config.directory).toEqual({ urls: ['https://relay.harbourside-gp.example/fhir'], requireSignature: true });
     expect(config.recipients['results@acme-path.example']).toBe(join(docs, 'certs/acme-path.pem'));
     expect(validateAgentConfig(minimal, { baseDir: '/etc/sealpost' })).toMatchObject({ state: '/etc/sealpost/agent.db', relay: { pollSeconds: 10 }, batchSize: 20, log: { level: 'info' }, inbound: [], outbound: [] });
   });
@@ -57,9 +58,10 @@ describe('agent configuration', () => {
         inbound: [{ type: 'fhir', baseUrl: 'https://emr/fhir', auth: { type: 'smart-backend', clientId: 'c' } }, { type: 'fhir', baseUrl: 'emr', auth: { type: 'basic' } }],
         outbound: [{ type: 'file-drop', folder: 'out', to: 'not-an-address', routes: { LAB: 'x' }, messageTypes: ['oru'] }, { folder: 'out2' }],
         recipients: { 'a@b.example': 7 },
+        directory: { urls: ['https://relay/fhir', 'relay'], requireSignature: 'no' },
       }),
     ).toEqual([
-      'colour: unknown member (known: $comment, identity, trust, relay, state, health, log, match, batchSize, inbound, outbound, recipients)',
+      'colour: unknown member (known: $comment, identity, trust, relay, state, health, log, match, batchSize, inbound, outbound, recipients, directory)',
       'relay.url: must be an http(s) URL',
       'relay.pollSeconds: must be a number from 0.01 to 3600',
       'health.host: must be a loopback address (127.0.0.1, ::1 or localhost)',
@@ -74,6 +76,8 @@ describe('agent configuration', () => {
       'outbound[0].messageTypes: must be a non-empty list of HL7 message codes such as "ORU"',
       'outbound[1].type: missing',
       'recipients.a@b.example: must be a certificate file path',
+      'directory.urls[1]: must be an http(s) URL',
+      'directory.requireSignature: must be true or false',
     ]);
   });
 

@@ -72,10 +72,10 @@ export interface AgentProcess {
 const cliMain = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
 
 /** Spawns `sealpost agent --config FILE` from the CLI sources (as `npm run sealpost` does). */
-export function spawnAgent(configFile: string): AgentProcess {
+export function spawnAgent(configFile: string, passphrase = PASSPHRASE): AgentProcess {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', cliMain, 'agent', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SEALPOST_PASSPHRASE: PASSPHRASE },
+    env: { ...process.env, SEALPOST_PASSPHRASE: passphrase },
   });
   const logs: Record<string, unknown>[] = [];
   let err = '';
