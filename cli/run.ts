@@ -13,9 +13,10 @@ import { fetchCommand } from './commands/fetch.js';
 import { directoryCommand } from './commands/directory.js';
 import { reviewCommand } from './commands/review.js';
 import { agentCommand } from './commands/agent.js';
+import { statusCommand } from './commands/status.js';
 
 /** Command groups in the order `sealpost --help` lists them. Each issue's commands register here. */
-const groups: CommandGroup[] = [hl7Command, fhirCommand, convertCommand, idCommand, sealCommand, openCommand, receiptCommand, relayCommand, sendCommand, inboxCommand, fetchCommand, directoryCommand, reviewCommand, agentCommand];
+const groups: CommandGroup[] = [hl7Command, fhirCommand, convertCommand, idCommand, sealCommand, openCommand, receiptCommand, relayCommand, sendCommand, inboxCommand, fetchCommand, directoryCommand, reviewCommand, agentCommand, statusCommand];
 
 function help(): string {
   const lines = ['Usage: sealpost <command> [options]', '', 'Commands:'];
