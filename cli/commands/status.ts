@@ -6,7 +6,7 @@ import { TrustStore } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
 import { verifyTimeline } from '@sealpost/sdk/transport';
 import type { VerifiedTimelineEntry } from '@sealpost/sdk/transport';
-import type { CliIo, CommandGroup } from '../io.js';
+import type { CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { loadIdentity, parseAt, reportError, trustFrom } from './crypto-io.js';
 import { describeTransportError, relayClient } from './relay-io.js';
