@@ -8,6 +8,8 @@ const bearer = [{ bearer: [] }];
 const address = { name: 'address', in: 'path', required: true, schema: { type: 'string', format: 'email' } };
 const messageId = { name: 'messageId', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._~-]{1,128}$' } };
 const uploadId = { name: 'uploadId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const fhir = { content: { 'application/fhir+json': { schema: { type: 'object' } } }, headers: { 'X-Sealpost-Signature': { description: 'the relay\'s signature of the answer (when it has an identity)', schema: { type: 'string' } } } };
+const fhirType = { name: 'type', in: 'path', required: true, schema: { type: 'string', enum: ['Organization', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Endpoint'] } };
 const octets = { content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } };
 
 export function openApiDocument(): Record<string, unknown> {
@@ -51,6 +53,25 @@ export function openApiDocument(): Record<string, unknown> {
             received: { type: 'integer' },
             expiresAt: { type: 'string', format: 'date-time' },
           },
+        },
+        TimelineEntry: {
+          type: 'object',
+          required: ['seq', 'kind', 'at', 'actor', 'recipient', 'reason', 'format', 'signed'],
+          properties: {
+            seq: { type: 'integer' },
+            kind: { type: 'string', description: 'submitted, accepted, forwarded, delivered, imported, read, rejected, expired or undeliverable' },
+            at: { type: 'string', format: 'date-time' },
+            actor: { type: 'string', description: 'a relay domain or a recipient address' },
+            recipient: { type: ['string', 'null'] },
+            reason: { type: ['string', 'null'] },
+            format: { type: 'string', enum: ['jws', 'cms', 'unsigned'] },
+            signed: { type: ['string', 'null'], description: 'base64url of the signed event (JWS) or receipt (CMS)' },
+          },
+        },
+        ReceiptAnswer: {
+          type: 'object',
+          required: ['messageId', 'kind', 'at', 'stored'],
+          properties: { messageId: { type: 'string' }, kind: { type: 'string' }, at: { type: 'string', format: 'date-time' }, stored: { type: 'string', enum: ['created', 'exists'] } },
         },
         InboxItem: {
           type: 'object',
@@ -176,6 +197,75 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/mailboxes/{address}/messages/{messageId}/ack': {
         post: { summary: 'Acknowledge (the recipient has stored the message)', security: bearer, parameters: [address, messageId], responses: { 200: { description: 'acknowledged' }, '4XX': problem } },
+      },
+      '/v1/messages/{messageId}/timeline': {
+        get: {
+          summary: 'The delivery timeline of a message, for its sender only (others get 404); see docs/protocol.md, Timeline',
+          security: bearer,
+          parameters: [messageId],
+          responses: {
+            200: { description: 'relay events and recipient receipts in the order recorded', ...json({ type: 'object', required: ['messageId', 'events'], properties: { messageId: { type: 'string' }, events: { type: 'array', items: { $ref: '#/components/schemas/TimelineEntry' } } } }) },
+            '4XX': problem,
+          },
+        },
+      },
+      '/v1/messages/{messageId}/receipts': {
+        post: {
+          summary: 'A recipient posts its signed receipt (CMS, sealed to the sender) for a message it received',
+          security: bearer,
+          parameters: [messageId],
+          requestBody: json({
+            type: 'object',
+            required: ['status', 'receipt'],
+            properties: { status: { type: 'string', enum: ['delivered', 'imported', 'read', 'rejected'] }, reason: { type: 'string', description: 'required for rejected' }, receipt: { type: 'string', description: 'base64url CMS' } },
+          }),
+          responses: { 200: { description: 'already stored', ...json({ $ref: '#/components/schemas/ReceiptAnswer' }) }, 201: { description: 'stored', ...json({ $ref: '#/components/schemas/ReceiptAnswer' }) }, '4XX': problem },
+        },
+      },
+      '/v1/relay/events': {
+        post: {
+          summary: 'Federation: a peer relay carries a timeline event or receipt back to the sender\'s relay (signed with its relay identity)',
+          parameters: [
+            { name: 'Sealpost-Relay', in: 'header', required: true, schema: { type: 'string' }, description: 'the reporting relay domain' },
+            { name: 'Sealpost-Relay-Signature', in: 'header', required: true, schema: { type: 'string' }, description: 'base64url signature of the event' },
+          ],
+          requestBody: json({
+            type: 'object',
+            required: ['messageId', 'kind', 'at', 'actor', 'recipient', 'reason', 'format', 'signed'],
+            properties: {
+              messageId: { type: 'string' },
+              kind: { type: 'string', enum: ['forwarded', 'delivered', 'imported', 'read', 'rejected', 'expired', 'undeliverable'] },
+              at: { type: 'string', format: 'date-time' },
+              actor: { type: 'string' },
+              recipient: { type: 'string' },
+              reason: { type: ['string', 'null'] },
+              format: { type: 'string', enum: ['jws', 'cms', 'unsigned'] },
+              signed: { type: 'string', description: 'base64url' },
+            },
+          }),
+          responses: { 200: { description: 'stored (or already present)', ...json({ type: 'object', required: ['stored'], properties: { stored: { type: 'string' } } }) }, '4XX': problem, '5XX': problem },
+        },
+      },
+      '/.well-known/sealpost': {
+        get: {
+          summary: 'Discovery: this relay\'s domain, URL, directory, identity certificate and pinned peers (signed with X-Sealpost-Signature when the relay has an identity)',
+          responses: { 200: { description: 'the discovery document', ...json({ type: 'object', required: ['domain', 'relay', 'peers'], properties: { domain: { type: 'string' }, relay: { type: 'string' }, directory: { type: 'string' }, certificate: { type: 'string', description: 'PEM' }, peers: { type: 'array', items: { type: 'object', properties: { domain: { type: 'string' }, relay: { type: 'string' }, directory: { type: 'string' } } } } } }) } },
+        },
+      },
+      '/fhir/metadata': { get: { summary: 'Directory: the FHIR R4 CapabilityStatement', responses: { 200: { description: 'CapabilityStatement', ...fhir } } } },
+      '/fhir/{type}': {
+        get: {
+          summary: 'Directory: FHIR R4 search (Organization, Practitioner, PractitionerRole, HealthcareService, Endpoint); parameters in docs/protocol.md and /fhir/metadata',
+          parameters: [fhirType],
+          responses: { 200: { description: 'searchset Bundle', ...fhir }, '4XX': { description: 'OperationOutcome', ...fhir } },
+        },
+      },
+      '/fhir/{type}/{id}': {
+        get: {
+          summary: 'Directory: FHIR R4 read',
+          parameters: [fhirType, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'the resource', ...fhir }, '4XX': { description: 'OperationOutcome', ...fhir } },
+        },
       },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness (the store answers)', responses: { 200: { description: 'ready' }, 503: { description: 'not ready or draining' } } } },
