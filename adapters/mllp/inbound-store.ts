@@ -14,11 +14,18 @@ export interface InboundRecord {
 export interface MllpInboundStore {
   /** Stores a message under its key; `duplicate` when the key is already stored (the payload is not replaced). */
   put(key: string, payload: Uint8Array): 'stored' | 'duplicate';
+  /**
+   * Optional group commit: stores several messages in one durable write (one fsync), with the
+   * same per-entry result `put` would give in that order (a key repeated within the call is a
+   * duplicate). Returns only after the write is on disk; throws when nothing was stored. The
+   * enhanced-mode listener uses it to commit messages arriving together on any connections at once.
+   */
+  putMany?(entries: readonly { key: string; payload: Uint8Array }[]): ('stored' | 'duplicate')[];
 }
 
 /**
- * SQLite inbound store (WAL, `synchronous = FULL`): `put` commits before it returns, so a CA sent
- * after it survives a crash. Keys are unique: a resend after a lost ACK is recognised and not
+ * SQLite inbound store (WAL, `synchronous = FULL`): `put` and `putMany` commit before they
+ * return, so a CA sent after them survives a crash. Keys are unique: a resend after a lost ACK is recognised and not
  * handed downstream twice. Errors: `ERR_STORE`.
  */
 export class SqliteInboundStore implements MllpInboundStore {
@@ -39,6 +46,11 @@ export class SqliteInboundStore implements MllpInboundStore {
 
   put(key: string, payload: Uint8Array): 'stored' | 'duplicate' {
     return guard('mllp inbound put', () => (this.#insert.run(key, payload, new Date().toISOString()).changes === 1 ? 'stored' : 'duplicate'));
+  }
+
+  putMany(entries: readonly { key: string; payload: Uint8Array }[]): ('stored' | 'duplicate')[] {
+    const at = new Date().toISOString();
+    return guard('mllp inbound putMany', () => this.#db.transaction(() => entries.map((e) => (this.#insert.run(e.key, e.payload, at).changes === 1 ? 'stored' : 'duplicate')))());
   }
 
   /** Stored messages not yet marked processed, oldest first (default limit 100). */

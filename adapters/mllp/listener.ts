@@ -69,6 +69,38 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
   const sockets = new Set<Socket>();
   let accepted = 0;
   const report = (error: AdapterError | Error): void => options.onError?.(error);
+  // ACK control ids: a random prefix per listener and a counter. Unique like buildAck's default
+  // (20 random hex digits), without a getRandomValues call per ACK (~14 µs, the largest single
+  // cost of an ACK in the bench profile).
+  const ackPrefix = Array.from(crypto.getRandomValues(new Uint8Array(5)), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
+  let ackSeq = 0;
+  const ack = (message: Hl7Message, fields: { code: MllpHandlerResult['code'] | 'CA' | 'CE'; text?: string }): Uint8Array =>
+    buildAck(message, { ...fields, controlId: `${ackPrefix}${(ackSeq++).toString(36).toUpperCase()}` }).toBytes();
+
+  // Group commit (enhanced mode, a store with putMany): every message parsed in one turn of the
+  // event loop, on any connection, is stored by one putMany — one fsync — before any of their CAs.
+  // While that fsync blocks, the next messages queue up in the sockets and form the next group.
+  const store = options.store;
+  let group: { key: string; payload: Uint8Array; resolve: (r: 'stored' | 'duplicate') => void; reject: (e: unknown) => void }[] = [];
+  const flush = (): void => {
+    const entries = group;
+    group = [];
+    let results: ('stored' | 'duplicate')[];
+    try {
+      results = store!.putMany!(entries);
+    } catch (error) {
+      for (const e of entries) e.reject(error);
+      return;
+    }
+    entries.forEach((e, i) => e.resolve(results[i]!));
+  };
+  const put = (key: string, payload: Uint8Array): 'stored' | 'duplicate' | Promise<'stored' | 'duplicate'> => {
+    if (!store!.putMany) return store!.put(key, payload);
+    return new Promise((resolve, reject) => {
+      if (group.length === 0) setImmediate(flush);
+      group.push({ key, payload, resolve, reject });
+    });
+  };
 
   const answer = async (payload: Uint8Array): Promise<Uint8Array | undefined> => {
     let message: Hl7Message;
@@ -77,19 +109,19 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
     } catch (error) {
       if (!(error instanceof Hl7ParseError)) throw error;
       report(error);
-      const ack = buildErrorAck(payload, error, { code: mode === 'enhanced' ? 'CR' : 'AR' });
-      return ack?.toBytes();
+      const errorAck = buildErrorAck(payload, error, { code: mode === 'enhanced' ? 'CR' : 'AR' });
+      return errorAck?.toBytes();
     }
     const key = `${message.getRaw('MSH-3') ?? ''}|${message.getRaw('MSH-4') ?? ''}|${message.controlId}`;
     if (mode === 'enhanced') {
       let stored: 'stored' | 'duplicate';
       try {
-        stored = options.store!.put(key, payload);
+        stored = await put(key, payload);
       } catch (error) {
         report(error as Error);
-        return buildAck(message, { code: 'CE', text: 'Message could not be stored' }).toBytes();
+        return ack(message, { code: 'CE', text: 'Message could not be stored' });
       }
-      const ack = buildAck(message, { code: 'CA' }).toBytes();
+      const reply = ack(message, { code: 'CA' });
       if (stored === 'stored') {
         accepted++;
         // The application runs after the commit: its failure cannot undo a message already on disk.
@@ -97,7 +129,7 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
           .then(() => options.onMessage?.(message, payload))
           .catch((error: unknown) => report(error as Error));
       }
-      return ack;
+      return reply;
     }
     if (options.store) {
       let stored: 'stored' | 'duplicate';
@@ -105,9 +137,9 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
         stored = options.store.put(key, payload);
       } catch (error) {
         report(error as Error);
-        return buildAck(message, { code: 'AE', text: 'Message could not be stored' }).toBytes();
+        return ack(message, { code: 'AE', text: 'Message could not be stored' });
       }
-      if (stored === 'duplicate') return buildAck(message, { code: 'AA', text: 'Duplicate: already received' }).toBytes();
+      if (stored === 'duplicate') return ack(message, { code: 'AA', text: 'Duplicate: already received' });
     }
     let result: MllpHandlerResult | void;
     try {
@@ -118,7 +150,7 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
     }
     const code = result?.code ?? 'AA';
     if (code === 'AA') accepted++;
-    return buildAck(message, result?.text === undefined ? { code } : { code, text: result.text }).toBytes();
+    return ack(message, result?.text === undefined ? { code } : { code, text: result.text });
   };
 
   const server: Server = createServer((socket) => {
@@ -133,9 +165,16 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
       running = true;
       try {
         while (queue.length > 0 && !socket.destroyed) {
-          const payload = queue.shift()!;
-          const ack = await answer(payload);
-          if (ack && !socket.destroyed) socket.write(encodeMllpFrame(ack));
+          // Enhanced mode answers every frame already queued together (they join one group
+          // commit); ACKs still leave in arrival order. Original mode hands messages to the
+          // application one at a time.
+          const payloads = mode === 'enhanced' ? queue.splice(0) : [queue.shift()!];
+          const acks = payloads.length === 1 ? [await answer(payloads[0]!)] : await Promise.all(payloads.map(answer));
+          if (!socket.destroyed) {
+            socket.cork();
+            for (const a of acks) if (a) socket.write(encodeMllpFrame(a));
+            socket.uncork();
+          }
           if (queue.length < maxPending && socket.isPaused()) socket.resume();
         }
       } catch (error) {

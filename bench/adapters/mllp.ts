@@ -1,9 +1,13 @@
 /**
- * `npm run bench -- mllp [--json] [--messages N] [--connections C]`: messages per second and ACK
- * round-trip p50/p99 of Sealpost's MLLP listener (original mode, and enhanced mode with the
- * durable SQLite store) beside simple-hl7's own TCP server, in the same run, with the same client:
- * C connections on 127.0.0.1, each sending its share of N ORU^R01 messages one at a time and
- * waiting for the ACK (HL7's synchronous exchange). Bounded by N (default 10000) and C (default 4).
+ * `npm run bench -- mllp [--json] [--messages N] [--connections C] [--durable-messages N]
+ * [--durable-connections C,C] [--rounds R]`: messages per second and ACK round-trip p50/p99 of
+ * Sealpost's MLLP listener beside simple-hl7's own TCP server, in the same run, with the same
+ * client: C connections on 127.0.0.1, each sending its share of N ORU^R01 messages one at a time
+ * and waiting for the ACK (HL7's synchronous exchange). Without durability: Sealpost original mode
+ * vs simple-hl7 (N default 10000, C default 4). With a durable write before the ACK: Sealpost
+ * enhanced mode (group commit across connections) vs simple-hl7 whose handler does the same
+ * SQLite put per message (N default 2000, at 4 and 16 connections). R rounds (default 3) in
+ * rotated order; medians reported.
  */
 import { connect } from 'node:net';
 import { createRequire } from 'node:module';
@@ -61,43 +65,89 @@ async function drive(name: string, port: number, messages: number, connections: 
   return { server: name, messages, perSecond: Math.round(messages / seconds), p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
+interface Server {
+  name: string;
+  port: number;
+  durable: boolean;
+  stop(): Promise<void> | void;
+}
+
+type SimpleHl7 = { tcp(): { use(fn: (req: unknown, res: { end(): void }) => void): void; start(port: number): { server: { address(): { port: number }; listening: boolean; once(e: string, f: () => void): void }; stop(): void } } };
+
+async function startPeer(name: string, handler: () => void): Promise<Server> {
+  const require = createRequire(import.meta.url);
+  const hl7 = require('simple-hl7') as SimpleHl7;
+  const app = hl7.tcp();
+  app.use((_req, res) => {
+    handler();
+    res.end();
+  });
+  const peer = app.start(0);
+  if (!peer.server.listening) await new Promise<void>((r) => peer.server.once('listening', r));
+  return { name, port: peer.server.address().port, durable: name.includes('durable'), stop: () => peer.stop() };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, messages: { type: 'string' }, connections: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { json: { type: 'boolean' }, messages: { type: 'string' }, 'durable-messages': { type: 'string' }, connections: { type: 'string' }, 'durable-connections': { type: 'string' }, rounds: { type: 'string' }, help: { type: 'boolean' } },
+  });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- mllp [--json] [--messages N (default 10000)] [--connections C (default 4)]\n');
+    process.stdout.write('usage: npm run bench -- mllp [--json] [--messages N (default 10000)] [--connections C (default 4)] [--durable-messages N (default 2000)] [--durable-connections C,C (default 4,16)] [--rounds R (default 3)]\n');
     return 0;
   }
   const messages = Number(values.messages ?? 10000);
+  const durableMessages = Number(values['durable-messages'] ?? 2000);
   const connections = Number(values.connections ?? 4);
-  const rows: Row[] = [];
+  const durableConnections = (values['durable-connections'] ?? '4,16').split(',').map(Number);
+  const rounds = Number(values.rounds ?? 3);
+  const log = (s: string): void => void (values.json ? process.stderr : process.stdout).write(s);
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-mllp-'));
+  const servers: Server[] = [];
+  const stores: SqliteInboundStore[] = [];
+  const rows: Row[] = [];
   try {
-    // Warm-up runs (JIT) are not reported.
     const original = await startMllpListener();
-    await drive('warmup', original.port, 2000, connections);
-    rows.push(await drive('sealpost (original mode, AA)', original.port, messages, connections));
-    await original.close();
-    const store = new SqliteInboundStore(join(dir, 'in.db'));
+    servers.push({ name: 'sealpost original mode (AA)', port: original.port, durable: false, stop: () => original.close() });
+    const store = new SqliteInboundStore(join(dir, 'sealpost.db'));
+    stores.push(store);
     const enhanced = await startMllpListener({ mode: 'enhanced', store });
-    rows.push(await drive('sealpost (enhanced mode, CA after fsync)', enhanced.port, messages, connections));
-    await enhanced.close();
-    store.close();
-    const require = createRequire(import.meta.url);
-    const hl7 = require('simple-hl7') as { tcp(): { use(fn: (req: unknown, res: { end(): void }) => void): void; start(port: number): { server: { address(): { port: number }; listening: boolean; once(e: string, f: () => void): void }; stop(): void } } };
-    const app = hl7.tcp();
-    app.use((_req, res) => res.end());
-    const peer = app.start(0);
-    if (!peer.server.listening) await new Promise<void>((r) => peer.server.once('listening', r));
-    await drive('warmup', peer.server.address().port, 2000, connections);
-    rows.push(await drive('simple-hl7 3.3 TcpServer (AA)', peer.server.address().port, messages, connections));
-    peer.stop();
+    servers.push({ name: 'sealpost enhanced mode (CA after fsync, group commit)', port: enhanced.port, durable: true, stop: () => enhanced.close() });
+    servers.push(await startPeer('simple-hl7 3.3 TcpServer (AA)', () => undefined));
+    // The peer made durable the way its users would: the same SQLite store, one put (one fsync) per message in its handler before the ACK.
+    const peerStore = new SqliteInboundStore(join(dir, 'peer.db'));
+    stores.push(peerStore);
+    let peerSeq = 0;
+    servers.push(await startPeer('simple-hl7 3.3 + durable put per message', () => void peerStore.put(`peer-${peerSeq++}`, new Uint8Array(400))));
+    // Warm-up (JIT, SQLite page cache), not reported.
+    for (const s of servers) await drive('warmup', s.port, s.durable ? 200 : 2000, connections);
+    const cases = [
+      ...servers.filter((s) => !s.durable).map((s) => ({ server: s, n: messages, c: connections })),
+      ...durableConnections.flatMap((c) => servers.filter((s) => s.durable).map((s) => ({ server: s, n: durableMessages, c }))),
+    ];
+    const samples = new Map<(typeof cases)[number], Row[]>(cases.map((k) => [k, []]));
+    for (let round = 0; round < rounds; round++) {
+      // Rotated order: load from other work on the machine falls on every server alike.
+      for (let i = 0; i < cases.length; i++) {
+        const k = cases[(i + round) % cases.length]!;
+        samples.get(k)!.push(await drive(`${k.server.name}#${round}`, k.server.port, k.n, k.c));
+      }
+    }
+    for (const k of cases) {
+      const rs = samples.get(k)!;
+      rows.push({ server: `${k.server.name}, ${k.c} connections`, messages: k.n, perSecond: median(rs.map((r) => r.perSecond)), p50Ms: median(rs.map((r) => r.p50Ms)), p99Ms: median(rs.map((r) => r.p99Ms)) });
+    }
   } finally {
+    for (const s of servers) await s.stop();
+    for (const s of stores) s.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (values.json) process.stdout.write(JSON.stringify({ bench: 'mllp', node: process.version, connections, rows }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ bench: 'mllp', node: process.version, rounds, rows }, null, 2) + '\n');
   else {
-    process.stdout.write(`MLLP listener, ${messages} ORU^R01 messages over ${connections} connections (Node ${process.version})\n`);
-    for (const r of rows) process.stdout.write(`${r.server.padEnd(44)} ${String(r.perSecond).padStart(7)} msg/s   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms\n`);
+    log(`MLLP listeners, ORU^R01 messages one at a time per connection, median of ${rounds} rounds (Node ${process.version})\n`);
+    for (const r of rows) log(`${r.server.padEnd(72)} ${String(r.perSecond).padStart(7)} msg/s   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms\n`);
   }
   return 0;
 }

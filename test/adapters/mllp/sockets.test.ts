@@ -125,6 +125,60 @@ describe('MLLP listener, driven by simple-hl7’s client', () => {
     expect(acks[0]).toMatch(/\rMSA\|CE\|X1/);
     expect(acks[1]).toMatch(/\rMSA\|CR\|Y1/);
   });
+
+  it('enhanced mode: messages arriving together on several connections share one commit (putMany); ACKs keep each connection\'s order; a key sent twice at once is stored and handed on once', async () => {
+    const dir = tempDir();
+    const real = new SqliteInboundStore(join(dir, 'in.db'));
+    cleanups.push(() => real.close());
+    const groups: number[] = [];
+    const store = {
+      put: (key: string, payload: Uint8Array) => real.put(key, payload),
+      putMany: (entries: readonly { key: string; payload: Uint8Array }[]) => {
+        groups.push(entries.length);
+        return real.putMany(entries);
+      },
+    };
+    const received: string[] = [];
+    const listener = await startMllpListener({ mode: 'enhanced', store, onMessage: (m) => void received.push(m.controlId) });
+    cleanups.push(() => listener.close());
+    // Six connections, each sending five frames in one chunk; connections 0 and 1 both carry DUP.
+    const ids = (c: number): string[] => [...Array.from({ length: 4 }, (_, i) => `G${c}-${i}`), c < 2 ? 'DUP' : `G${c}-4`];
+    const frames = (c: number): Uint8Array => {
+      const parts = ids(c).map((id) => encodeMllpFrame(oru(id)));
+      const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+      parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+      return all;
+    };
+    const acks = await Promise.all(Array.from({ length: 6 }, (_, c) => rawExchange(listener.port, [frames(c)], 5)));
+    acks.forEach((connectionAcks, c) => expect(connectionAcks.map((a) => /\rMSA\|(\w+)\|([\w-]+)/.exec(a)?.slice(1).join(':'))).toEqual(ids(c).map((id) => `CA:${id}`)));
+    // Every ACK has its own control id.
+    const ackIds = acks.flat().map((a) => a.split('|')[9]);
+    expect(new Set(ackIds).size).toBe(30);
+    // 30 frames, fewer commits: each group is one transaction.
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(30);
+    expect(groups.length).toBeLessThan(30);
+    expect(Math.max(...groups)).toBeGreaterThan(1);
+    await new Promise((r) => setTimeout(r, 20));
+    const unique = [...new Set(Array.from({ length: 6 }, (_, c) => ids(c)).flat())];
+    expect(received.sort()).toEqual([...unique].sort());
+    expect(real.pending(100).length).toBe(29);
+  });
+
+  it('enhanced mode: CE for every message of a group whose commit failed', async () => {
+    const listener = await startMllpListener({
+      mode: 'enhanced',
+      store: {
+        put: () => 'stored',
+        putMany() {
+          throw new Error('disk full');
+        },
+      },
+    });
+    cleanups.push(() => listener.close());
+    const chunk = new Uint8Array([...encodeMllpFrame(oru('F1')), ...encodeMllpFrame(oru('F2')), ...encodeMllpFrame(oru('F3'))]);
+    const acks = await rawExchange(listener.port, [chunk], 3);
+    expect(acks.map((a) => /\rMSA\|(\w+)\|(\w+)/.exec(a)?.slice(1).join(':'))).toEqual(['CE:F1', 'CE:F2', 'CE:F3']);
+  });
 });
 
 describe('MLLP sender, against simple-hl7’s server', () => {
