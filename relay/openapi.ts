@@ -59,7 +59,7 @@ export function openApiDocument(): Record<string, unknown> {
           required: ['seq', 'kind', 'at', 'actor', 'recipient', 'reason', 'format', 'signed'],
           properties: {
             seq: { type: 'integer' },
-            kind: { type: 'string', description: 'submitted, accepted, forwarded, delivered, imported, read, rejected, expired or undeliverable' },
+            kind: { type: 'string', description: 'accepted, forwarded, expired, undeliverable (relay events, JWS) or delivered, imported, read, rejected (receipts, CMS)' },
             at: { type: 'string', format: 'date-time' },
             actor: { type: 'string', description: 'a relay domain or a recipient address' },
             recipient: { type: ['string', 'null'] },
