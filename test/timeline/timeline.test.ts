@@ -62,18 +62,20 @@ function timelineSuite(backend: () => Backend): void {
   let bob: Identity;
   let carol: Identity;
   let dave: Identity;
+  let erin: Identity;
 
   beforeAll(async () => {
     ca = await createDevCa({ name: 'Timeline Test CA' });
     trust = new TrustStore().addAnchor(ca.identity.certificate);
     const make = async (address: string): Promise<Identity> => (await generateIdentity({ name: address, address, issuer: ca.identity })).identity;
-    [relayA, relayB, alice, bob, carol, dave] = await Promise.all([
+    [relayA, relayB, alice, bob, carol, dave, erin] = await Promise.all([
       make('relay@a.example'),
       make('relay@b.example'),
       make('alice@a.example'),
       make('bob@a.example'),
       make('carol@a.example'),
       make('dave@b.example'),
+      make('erin@b.example'),
     ]);
   }, 60_000);
 
@@ -215,6 +217,7 @@ function timelineSuite(backend: () => Backend): void {
     let portB: number;
     let peersB: Record<string, string>;
     let skewB = 0;
+    let skewA = 0;
 
     const startB = async (): Promise<RunningServer> => {
       storeB = backend().open(locationB);
@@ -226,13 +229,26 @@ function timelineSuite(backend: () => Backend): void {
       const portA = await freePort();
       portB = await freePort();
       peersB = { 'a.example': `http://127.0.0.1:${portA}` };
+      // down.example: a pinned peer that never answers (nothing listens on that port).
+      const portDown = await freePort();
       const storeA = backend().open(await backend().location());
       await storeA.migrate();
       await storeA.addMailbox({ address: 'alice@a.example', certificate: alice.certificate, createdAt: Date.now() });
       locationB = await backend().location();
       b = await startB();
       await storeB.addMailbox({ address: 'dave@b.example', certificate: dave.certificate, createdAt: Date.now() });
-      a = await startServer({ store: storeA, domain: 'a.example', port: portA, peers: { 'b.example': `http://127.0.0.1:${portB}` }, identity: relayA, logger: false, purgeIntervalMs: 0, forwarder: FAST });
+      await storeB.addMailbox({ address: 'erin@b.example', certificate: erin.certificate, createdAt: Date.now() });
+      a = await startServer({
+        store: storeA,
+        domain: 'a.example',
+        port: portA,
+        peers: { 'b.example': `http://127.0.0.1:${portB}`, 'down.example': `http://127.0.0.1:${portDown}` },
+        identity: relayA,
+        logger: false,
+        purgeIntervalMs: 0,
+        forwarder: FAST,
+        now: () => Date.now() + skewA,
+      });
     }, 60_000);
     afterAll(async () => {
       await a?.close();
@@ -313,6 +329,41 @@ function timelineSuite(backend: () => Backend): void {
         ['accepted', true],
         ['undeliverable', true],
       ]);
+    }, 60_000);
+
+    it('delivers to two recipients on B (one forward each) and shows a forwarded event and receipt for each', async () => {
+      const messageId = randomUUID();
+      const { envelope } = await sealEnvelope(new TextEncoder().encode('to both'), { sender: alice, recipients: [dave.certificate, erin.certificate], messageId });
+      await client(a, 'alice@a.example', alice).submit(envelope, { messageId, to: ['dave@b.example', 'erin@b.example'] });
+      await waitFor('two forwarded events', async () => ((await timelineAtA(messageId)).events.filter((e) => e.kind === 'forwarded').length === 2 ? true : undefined));
+      await client(b, 'erin@b.example', erin).sendReceipt(messageId, await receiptFor(b, 'erin@b.example', erin, messageId, 'delivered'), { status: 'delivered' });
+      await client(b, 'dave@b.example', dave).sendReceipt(messageId, await receiptFor(b, 'dave@b.example', dave, messageId, 'delivered'), { status: 'delivered' });
+      const timeline = await waitFor('both receipts', async () => {
+        const t = await timelineAtA(messageId);
+        return t.events.filter((e) => e.kind === 'delivered').length === 2 ? t : undefined;
+      });
+      expect(timeline.events.map((e) => `${e.kind} ${e.recipient ?? '*'}`).sort()).toEqual(['accepted *', 'delivered dave@b.example', 'delivered erin@b.example', 'forwarded dave@b.example', 'forwarded erin@b.example']);
+      expect((await verifyAtA(timeline, envelope)).every((e) => e.verified && e.bound === true)).toBe(true);
+    }, 60_000);
+
+    it('gives up on a forward still pending after the give-up age and records a signed undeliverable event', async () => {
+      const { messageId, envelope } = await send(a, 'nobody@down.example', dave.certificate);
+      await waitFor('failed attempts', async () => ((await a.app.relay.store.listOutbound()).find((r) => r.messageId === messageId && r.attempts >= 1) ? true : undefined));
+      expect((await timelineAtA(messageId)).events.map((e) => e.kind)).toEqual(['accepted']);
+      skewA = 5 * DAY + 60_000;
+      try {
+        const timeline = await waitFor('undeliverable at A', () => has(['undeliverable'])(messageId));
+        const event = timeline.events.find((e) => e.kind === 'undeliverable')!;
+        expect(event).toMatchObject({ actor: 'a.example', recipient: 'nobody@down.example', reason: expect.stringMatching(/federation gave up/) });
+        expect((await a.app.relay.store.listOutbound()).find((r) => r.messageId === messageId)).toMatchObject({ failedAt: expect.any(Number), forwardedAt: null });
+        const checked = await verifyAtA(timeline, envelope, new Date(Date.now() + skewA));
+        expect(checked.map((e) => [e.kind, e.verified])).toEqual([
+          ['accepted', true],
+          ['undeliverable', true],
+        ]);
+      } finally {
+        skewA = 0;
+      }
     }, 60_000);
 
     it("sends B's non-delivery report (expired, signed by B) back to the sender's relay", async () => {
