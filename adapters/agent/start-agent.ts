@@ -159,9 +159,8 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
         ...(options.fetch ? { fetch: options.fetch } : {}),
       })
     : undefined;
-  const sendReceipt = (client as unknown as { sendReceipt?: DeliverReceipt }).sendReceipt?.bind(client);
+  const sendReceipt: DeliverReceipt = (messageId, bytes, info) => client.sendReceipt(messageId, bytes, info);
   const warnings: string[] = [];
-  if (!sendReceipt) warnings.push('the relay client cannot send receipts yet (RelayClient.sendReceipt): receipts are kept queued in the state file');
 
   const startedAt = new Date().toISOString();
   const components: Record<string, ComponentHealth> = {};
@@ -195,14 +194,12 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     lastPollAt = new Date().toISOString();
     if (result.fetched || result.filed || result.review || result.rejected || result.invalid) log.info({ ...result }, 'import round');
   });
-  if (sendReceipt) {
-    loop('receipts', config.relay.pollSeconds * 1000, async () => {
-      const flushed = await receipts.flush(sendReceipt, { isTransient });
-      if (flushed.sent) log.info({ sent: flushed.sent }, 'receipts sent');
-      for (const f of flushed.failed) log.warn({ messageId: f.messageId, status: f.status, reason: f.reason }, 'the relay refused a receipt (tried again at the next start)');
-      if (flushed.error) throw flushed.error;
-    });
-  }
+  loop('receipts', config.relay.pollSeconds * 1000, async () => {
+    const flushed = await receipts.flush(sendReceipt, { isTransient });
+    if (flushed.sent) log.info({ sent: flushed.sent }, 'receipts sent');
+    for (const f of flushed.failed) log.warn({ messageId: f.messageId, status: f.status, reason: f.reason }, 'the relay refused a receipt (tried again at the next start)');
+    if (flushed.error) throw flushed.error;
+  });
 
   for (const [i, out] of config.outbound.entries()) {
     const name = `outbound[${i}]`;

@@ -146,7 +146,7 @@ describe('sealpost agent (child process, real relay, real FHIR server)', () => {
 
     const rows = await waitFor('six receipts', () => {
       const r = receiptRows(state);
-      return r.length === 6 && r.every((x) => x.state === 'sent' || x.state === 'failed') ? r : undefined;
+      return r.length === 6 && r.every((x) => x.state === 'sent') ? r : undefined;
     });
     expect(rows.map((r) => `${r.message_id}:${r.status}${r.reason ? `:${r.reason}` : ''}`).sort()).toEqual([
       'lab-0001:delivered',
@@ -156,6 +156,11 @@ describe('sealpost agent (child process, real relay, real FHIR server)', () => {
       'lab-0003:delivered',
       'lab-0003:rejected:not our patient',
     ]);
+    // Through the relay (POST /v1/messages/{id}/receipts) onto the lab's timeline.
+    const timeline = await sender.timeline('lab-0002');
+    const kinds = timeline.events.map((e) => `${e.kind}${e.reason ? `:${e.reason}` : ''}`);
+    expect(kinds).toEqual(expect.arrayContaining(['delivered', 'rejected:the EMR refused the import (AE): Patient record locked']));
+    expect(kinds).not.toContain('imported');
     // The rejected receipt made from the stored binding long after the letter was opened verifies at the lab.
     const trust = new TrustStore().addAnchor(fromPem(readFileSync(net.caFile, 'utf8'), 'CERTIFICATE')[0]!);
     const refused = rows.find((r) => r.message_id === 'lab-0002' && r.status === 'rejected')!;

@@ -4,7 +4,8 @@
  * writes a REF^I12 into its outbox → agent A resolves B's certificate through the directory, seals
  * and sends → relay A forwards to relay B → agent B files it into its FHIR EMR (Medplum's
  * FhirRouter, bearer token) under the matched patient. A letter for an unknown patient waits in B's
- * review queue until staff reject it, and B's rejected receipt carries the reason.
+ * review queue until staff reject it. B's receipts go back through relay B to relay A: A's timeline
+ * shows delivered then imported, and rejected with the reason.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -119,6 +120,21 @@ describe('two practices, two agents, two federated relays', () => {
       }
     });
     expect(rows.map((r) => `${r.messageId === refId ? 'ref' : 'unknown'}:${r.status}${r.reason ? `:${r.reason}` : ''}`).sort()).toEqual(['ref:delivered', 'ref:imported', 'unknown:delivered', 'unknown:rejected:patient not found']);
+    expect(rows.every((r) => r.state === 'sent')).toBe(true);
+
+    // A's timeline (relay A, receipts carried back from relay B): delivered then imported; rejected with the reason.
+    const clientA = a.client();
+    const kinds = async (messageId: string): Promise<string[]> => (await clientA.timeline(messageId)).events.map((e) => `${e.kind}${e.reason ? `:${e.reason}` : ''}`);
+    const refTimeline = await waitFor('imported on A’s timeline', async () => {
+      const k = await kinds(refId);
+      return k.includes('imported') ? k : undefined;
+    });
+    expect(refTimeline.filter((k) => k === 'delivered' || k === 'imported')).toEqual(['delivered', 'imported']);
+    const unknownTimeline = await waitFor('rejected on A’s timeline', async () => {
+      const k = await kinds(unknownId);
+      return k.some((x) => x.startsWith('rejected')) ? k : undefined;
+    });
+    expect(unknownTimeline).toContain('rejected:patient not found');
 
     agentA.child.kill('SIGTERM');
     agentB.child.kill('SIGTERM');
