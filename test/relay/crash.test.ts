@@ -102,6 +102,14 @@ async function verify(url: string, ledger: Ledger): Promise<void> {
     opened++;
   }
   expect(opened).toBe(ledger.accepted.size);
+  // The timeline never claims more or less than happened: the accepted event was committed with
+  // the message, so every stored message has exactly one and no other letter has any.
+  const aliceClient = client(url, alice, 3);
+  for (const letter of letters) {
+    const timeline = await aliceClient.timeline(letter.id).catch((error: unknown) => error);
+    if (counts.has(letter.id)) expect((timeline as { events: { kind: string }[] }).events.map((e) => e.kind), `timeline of ${letter.id}`).toEqual(['accepted']);
+    else expect(timeline, `timeline of unsent ${letter.id}`).toMatchObject({ status: 404 });
+  }
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
