@@ -125,7 +125,8 @@ export class RelayClient {
     this.#signingKey = options.identity.signingKey;
     const f = options.fetch ?? globalThis.fetch;
     if (typeof f !== 'function') throw new TypeError('RelayClient: no fetch available; pass options.fetch');
-    this.#fetch = f;
+    // Called as a plain function: browsers throw "Illegal invocation" when fetch gets another `this`.
+    this.#fetch = (input, init) => f(input, init);
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#random = options.random ?? Math.random;
     this.#sleep = options.sleep ?? ((ms) => defaultSleep(ms));
