@@ -25,17 +25,23 @@ const loadAgent = () =>
     throw new SealpostError('ERR_CLI_ADAPTERS_SOURCES', 'the adapters run from their TypeScript sources: use `npm run sealpost -- agent …`', { cause: error });
   });
 
-/** Resolves on the first SIGTERM or SIGINT of the process. */
-const shutdownSignal = (): Promise<string> =>
-  new Promise((done) => {
-    const on = (signal: string): void => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
+/** The first SIGTERM or SIGINT of the process; `dispose` removes the handlers. */
+function shutdownSignal(): { received: Promise<string>; dispose: () => void } {
+  let on: (signal: string) => void = () => {};
+  const received = new Promise<string>((done) => {
+    on = (signal: string): void => {
+      dispose();
       done(signal);
     };
-    process.once('SIGTERM', on);
-    process.once('SIGINT', on);
   });
+  const dispose = (): void => {
+    process.off('SIGTERM', on);
+    process.off('SIGINT', on);
+  };
+  process.once('SIGTERM', on);
+  process.once('SIGINT', on);
+  return { received, dispose };
+}
 
 async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, check: { type: 'boolean' }, json: { type: 'boolean' } } });
@@ -57,15 +63,17 @@ async function run(args: string[], io: CliIo): Promise<number> {
     else io.stdout(`${file}: valid (${config.inbound.length} inbound, ${config.outbound.length} outbound adapters)\n`);
     return 0;
   }
+  // Listening before the start: a SIGTERM while the agent starts still stops it cleanly.
   const stop = shutdownSignal();
   let agent;
   try {
     agent = await startAgent(config, { ...(io.env['SEALPOST_PASSPHRASE'] !== undefined ? { passphrase: io.env['SEALPOST_PASSPHRASE'] } : {}) });
   } catch (error) {
+    stop.dispose();
     io.stderr(`sealpost agent: cannot start: ${error instanceof SealpostError ? `${error.code}: ` : ''}${(error as Error).message}\n`);
     return 1;
   }
-  await stop;
+  await stop.received;
   await agent.stop();
   return 0;
 }

@@ -110,4 +110,16 @@ describe('agent configuration', () => {
     expect(broken.stderr).toMatch(/^sealpost agent: ERR_AGENT_CONFIG: .*broken\.json is not valid:\n {2}\(root\): not JSON: /);
     expect((await cli(['agent', '--check'])).code).toBe(2);
   });
+
+  it('sealpost agent: a valid configuration whose identity cannot be read fails to start with exit 1, leaving no signal handlers behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealpost-agent-start-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'agent.json'), JSON.stringify({ ...minimal, identity: { dir: 'no-such-identity' }, log: { level: 'silent' } }));
+    const listeners = process.listenerCount('SIGTERM');
+    let stderr = '';
+    const code = await runCli(['agent', '--config', 'agent.json'], { stdout: () => {}, stderr: (t) => void (stderr += t), env: { SEALPOST_PASSPHRASE: 'x' }, cwd: dir });
+    expect(code).toBe(1);
+    expect(stderr).toBe(`sealpost agent: cannot start: ERR_CRYPTO_KEY_NOT_FOUND: no identity in ${join(dir, 'no-such-identity')} (cert.pem and key.pem expected)\n`);
+    expect(process.listenerCount('SIGTERM')).toBe(listeners);
+  });
 });
