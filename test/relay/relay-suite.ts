@@ -203,6 +203,59 @@ export function relaySuite(factory: StoreFactory): void {
       expect(await store.getAnswer(kept.messageId)).toBeDefined();
     });
 
+    it('keeps the timeline: events only with a created message, once each, expiries recorded by purge, events carried back in order', async () => {
+      const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+      const now = Date.now();
+      const accepted = { kind: 'accepted' as const, at: now, actor: 'a.example', format: 'jws' as const, signed: bytes('h.p.s') };
+      const sub = submission({ data: randomEnvelope(64), recipients: ['carol@b.example'], events: [accepted], expiresAt: now + 1000 });
+      expect((await store.submit(sub)).kind).toBe('created');
+      // A replay carries a new signed event: it is not recorded (nothing new happened).
+      expect((await store.submit({ ...sub, events: [{ ...accepted, at: now + 5, signed: bytes('other') }] })).kind).toBe('replayed');
+      // A conflicting submission records nothing either.
+      const other = randomEnvelope(64);
+      expect((await store.submit({ ...sub, data: other, digest: digestOf(other), events: [{ ...accepted, actor: 'x.example' }] })).kind).toBe('conflict');
+      let timeline = await store.listTimeline(sub.messageId);
+      expect(timeline).toMatchObject([{ messageId: sub.messageId, sender: 'alice@a.example', kind: 'accepted', at: now, actor: 'a.example', recipient: '', reason: null, format: 'jws', returnTo: null }]);
+      expect(Buffer.from(timeline[0]!.signed!).toString()).toBe('h.p.s');
+      const receipt = { kind: 'read' as const, at: now + 10, actor: 'carol@b.example', recipient: 'carol@b.example', format: 'cms' as const, signed: new Uint8Array([0x30, 1, 2]) };
+      expect(await store.addEvent(sub.messageId, 'alice@a.example', null, receipt)).toBe('created');
+      expect(await store.addEvent(sub.messageId, 'alice@a.example', null, { ...receipt, at: now + 20 })).toBe('exists');
+      expect(await store.getAnswer(sub.messageId)).toMatchObject({ sender: 'alice@a.example', origin: null });
+      // A message from a peer: its events (and an expiry) are queued back to that relay.
+      const fromPeer = submission({ data: randomEnvelope(64), sender: 'zed@z.example', recipients: ['bob@b.example'], origin: 'z.example', hops: 1, expiresAt: now + 1000, events: [{ kind: 'forwarded', at: now, actor: 'b.example', recipient: 'bob@b.example', format: 'jws', signed: bytes('f') }] });
+      expect((await store.submit(fromPeer)).kind).toBe('created');
+      expect(await store.getAnswer(fromPeer.messageId)).toMatchObject({ sender: 'zed@z.example', origin: 'z.example' });
+      await store.purge(now + 2000, { retentionMs: 7 * DAY, orphanBlobAgeMs: 60_000 });
+      timeline = await store.listTimeline(sub.messageId);
+      expect(timeline.map((e) => [e.kind, e.actor, e.recipient])).toEqual([
+        ['accepted', 'a.example', ''],
+        ['read', 'carol@b.example', 'carol@b.example'],
+        ['expired', '', 'carol@b.example'],
+      ]);
+      expect(timeline[2]).toMatchObject({ at: now + 2000, digest: sub.digest, format: 'unsigned', signed: null });
+      const unsigned = await store.unsignedEvents(100, fromPeer.messageId);
+      expect(unsigned).toMatchObject([{ kind: 'expired', recipient: 'bob@b.example', returnTo: 'z.example', digest: fromPeer.digest }]);
+      // Unsigned events are not carried yet.
+      expect((await store.dueEvents(now + 3000, 100)).filter((e) => e.messageId === fromPeer.messageId).map((e) => e.kind)).toEqual(['forwarded']);
+      await store.signEvent(unsigned[0]!.seq, 'b.example', 'jws', bytes('e'));
+      await store.signEvent(unsigned[0]!.seq, 'other.example', 'jws', bytes('late'));
+      expect(await store.unsignedEvents(100, fromPeer.messageId)).toEqual([]);
+      const due = (await store.dueEvents(now + 3000, 100)).filter((e) => e.messageId === fromPeer.messageId);
+      expect(due.map((e) => [e.kind, e.actor])).toEqual([
+        ['forwarded', 'b.example'],
+        ['expired', 'b.example'],
+      ]);
+      await store.updateEvent(due[0]!.seq, { returnedAt: now + 3000 });
+      await store.updateEvent(due[1]!.seq, { nextAttemptAt: now + 9000, lastError: 'fetch failed' });
+      expect((await store.dueEvents(now + 8999, 100)).filter((e) => e.messageId === fromPeer.messageId)).toEqual([]);
+      expect((await store.dueEvents(now + 9000, 100)).filter((e) => e.messageId === fromPeer.messageId)).toMatchObject([{ kind: 'expired', attempts: 1, lastError: 'fetch failed' }]);
+      // Events outlive the message, and leave after the timeline retention.
+      expect(await store.getAnswer(fromPeer.messageId)).toBeUndefined();
+      expect(await store.listTimeline(fromPeer.messageId)).toHaveLength(2);
+      await store.purge(now + 4000, { retentionMs: 7 * DAY, orphanBlobAgeMs: 60_000, timelineRetentionMs: 1000 });
+      expect(await store.listTimeline(fromPeer.messageId)).toEqual([]);
+    });
+
     it('redeems an invite once, only for its address and before it expires', async () => {
       const now = Date.now();
       await store.createInvite({ codeHash: 'h1', address: 'inv@b.example', expiresAt: now + DAY });
