@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { sealEnvelope } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
@@ -23,6 +23,8 @@ export interface LetterSenderOptions {
   routes?: Record<string, string>;
   /** Ask for receipts (default true). */
   receipts?: boolean;
+  /** Sealed envelopes older than this are deleted when the sender is created (default 30 days; the relay has long forgotten them). */
+  keepEnvelopesMs?: number;
 }
 
 /** What was sent. */
@@ -102,6 +104,8 @@ function writeDurably(path: string, bytes: Uint8Array): void {
  */
 export function createLetterSender(options: LetterSenderOptions): (letter: OutboundLetter) => Promise<SentLetter> {
   mkdirSync(options.envelopeDir, { recursive: true });
+  const oldest = Date.now() - (options.keepEnvelopesMs ?? 30 * 24 * 3600_000);
+  for (const f of readdirSync(options.envelopeDir)) if (statSync(join(options.envelopeDir, f)).mtimeMs < oldest) rmSync(join(options.envelopeDir, f), { force: true });
   return async (letter) => {
     let recipient = letter.sidecar?.recipient?.toLowerCase();
     if (!recipient && letter.kind === 'hl7') {
