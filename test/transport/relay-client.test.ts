@@ -195,4 +195,30 @@ describe('RelayClient', () => {
     expect((again as TransportError).problem?.code).toBe('ERR_RELAY_INVITE');
     expect((await client(carol).listInbox()).items).toEqual([]);
   });
+
+  it('reads the timeline of a sent message and posts receipts (a relay without identity: events unsigned)', async () => {
+    const fail = async (p: Promise<unknown>): Promise<TransportError> => {
+      const error = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(TransportError);
+      return error as TransportError;
+    };
+    const id = newId();
+    await client(alice).submit(randomEnvelope(500), { messageId: id, to: [bob.address] });
+    const posted = await client(bob).sendReceipt(id, randomEnvelope(64), { status: 'rejected', reason: 'wrong recipient' });
+    expect(posted).toMatchObject({ messageId: id, kind: 'rejected', stored: 'created' });
+    const timeline = await client(alice).timeline(id);
+    expect(timeline.events.map((e) => [e.kind, e.actor, e.recipient, e.reason, e.format])).toEqual([
+      ['accepted', 'relay', null, null, 'unsigned'],
+      ['rejected', bob.address, bob.address, 'wrong recipient', 'cms'],
+    ]);
+    expect(JSON.parse(Buffer.from(timeline.events[0]!.signed!, 'base64url').toString())).toMatchObject({ v: 1, messageId: id, kind: 'accepted', sender: alice.address, recipients: [bob.address] });
+    expect((await fail(client(bob).timeline(id))).kind).toBe('not-found');
+    expect((await fail(client(alice).sendReceipt(id, randomEnvelope(64), { status: 'read' }))).kind).toBe('not-found');
+    await expect(client(bob).sendReceipt(id, randomEnvelope(64), { status: 'rejected' })).rejects.toThrow(TypeError);
+    await expect(client(bob).sendReceipt(id, randomEnvelope(64), { status: 'opened' as 'read' })).rejects.toThrow(TypeError);
+    await expect(client(bob).sendReceipt(id, new Uint8Array(0), { status: 'read' })).rejects.toThrow(TypeError);
+  });
 });
