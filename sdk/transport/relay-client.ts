@@ -283,6 +283,9 @@ export class RelayClient {
         // Keep what arrived: the next request asks only for the rest.
         received = state.at;
         if (options.signal?.aborted || error instanceof TransportError) throw error;
+        // Lost after the last byte but before the end of the stream: nothing is left to ask for
+        // (a Range from the end would be 416); the digest check below decides.
+        if (received === buffer.length) break;
         if (attempt >= this.#retry.attempts) throw new TransportError('network', `download of ${messageId} broke off at byte ${received}`, { cause: error });
         await this.#sleep(backoffDelay(this.#retry, attempt, this.#random));
         continue;
