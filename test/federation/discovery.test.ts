@@ -125,6 +125,25 @@ describe('resolvePeer', () => {
 });
 
 describe('forwarding to a discovered relay', () => {
+  it('A forwards to C found through the relay Endpoint in A’s directory (no pin, no injected lookup); C finds A the same way', async () => {
+    const disc = await startFederation({ domains: ['a.example', 'c.example'], backend, peers: () => ({}), options: () => ({ discoverPeers: true }) });
+    try {
+      const [a, c] = [disc.relay('a.example'), disc.relay('c.example')];
+      // What importing a published directory listing the other relay would do.
+      await publishRelay(a.directory!, { domain: 'c.example', relayUrl: c.url, certificate: c.identity.certificate });
+      await publishRelay(c.directory!, { domain: 'a.example', relayUrl: a.url, certificate: a.identity.certificate });
+      const alice = await a.addMailbox('alice');
+      const carol = await c.addMailbox('carol');
+      const messageId = randomUUID();
+      const { envelope } = await sealEnvelope(new TextEncoder().encode('found in the directory'), { sender: alice.identity, recipients: [carol.identity.certificate], messageId });
+      await alice.client().submit(envelope, { messageId, to: [carol.address] });
+      await waitFor('the letter at C', async () => ((await carol.client().listInbox()).items.some((i) => i.messageId === messageId) ? true : undefined));
+      expect((await a.store!.listOutbound()).find((o) => o.messageId === messageId)).toMatchObject({ peer: 'c.example', forwardedAt: expect.any(Number) });
+    } finally {
+      await disc.close();
+    }
+  }, 60_000);
+
   it('A forwards to C, which A has not pinned, found through the injected resolver; C accepts A found the same way', async () => {
     // C pins nobody; A pins only B. Each finds the other through the resolver (standing in for DNS).
     let urls: Record<string, string> = {};

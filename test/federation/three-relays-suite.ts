@@ -85,6 +85,23 @@ export function threeRelaySuite(makeBackend: () => Promise<Backend>): void {
       expect(Object.keys(JSON.parse(readFileSync(join(fed.dir, alice.address, 'known-certificates.json'), 'utf8')) as object)).toEqual([carol.address]);
     });
 
+    it('a PDF letter to a recipient taking only REF^I12 level 1 goes as level 1; a text letter cannot, and nothing is sent', async () => {
+      const dana = await fed.relay('c.example').addMailbox('dana', { payloadTypes: ['hl7v2-ref-i12-l1'] });
+      writeFileSync(join(fed.dir, 'letter.pdf'), '%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+      const context = ['--patient', 'patient.json', '--author', 'author.json', '--organization', 'organization.json'];
+      const sent = await sealpost(['send', '--relay', fed.relay('a.example').url, '--id', alice.address, '--to', dana.address, ...context, '--json', 'letter.pdf']);
+      expect(sent.stderr).toBe('');
+      const answer = JSON.parse(sent.stdout) as { messageId: string; recipient: { payloadForm: string } };
+      expect(answer.recipient.payloadForm).toBe('hl7v2-ref-i12-l1');
+      await waitFor('the letter at C', async () => ((await inboxIds(dana)).includes(answer.messageId) ? true : undefined));
+      const opened = await openEnvelope(await dana.client().download(answer.messageId), { identity: dana.identity, trust: fed.trust, seenStore: new MemorySeenStore() });
+      expect(new TextDecoder().decode(opened.payload)).toMatch(/^MSH\|[\s\S]*OBX\|[^\r]*\|ED\|/);
+      const refused = await sealpost(['send', '--relay', fed.relay('a.example').url, '--id', alice.address, '--to', dana.address, ...context, 'letter.txt']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/ERR_DIRECTORY_NO_PAYLOAD_FORM/);
+      expect(await inboxIds(dana)).toEqual([answer.messageId]);
+    });
+
     it('sealpost directory search --relay A finds Dr Carol Nguyen in peer C’s directory (signed by C)', async () => {
       const res = await sealpost(['directory', 'search', 'nguyen', '--relay', fed.relay('a.example').url, '--trust', fed.caFile, '--json']);
       expect(res.code).toBe(0);
