@@ -16,7 +16,7 @@
  * - `memory-folder`: an in-memory inbox into the folder: the pipeline without the relay's HTTP.
  *
  * Receipts go to an in-memory sink (counted): they are made (signed, sealed) but not submitted.
- * Bounded by N (default 1000) per case. Every case checks that each letter was filed exactly once.
+ * Bounded by N (default 1000) per case, 100 for the FHIR case (`--fhir-letters`). Every case checks that each letter was filed exactly once.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -59,6 +59,8 @@ interface Row {
   perSecond: number;
   /** Wall time spent waiting in each outside call, summed over the run (calls overlap up to the pipeline's concurrency, so these are not shares of `seconds`). */
   waitMs: { fetch: number; remove: number; findPatients: number; file: number };
+  /** Mean wall time of one filing call among the first and the last tenth of the run (a target that slows as it fills shows here). */
+  fileCallMs: { first: number; last: number };
 }
 
 /** Wraps `fn` so its wall time is added to `waits[key]`. */
@@ -106,6 +108,7 @@ function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void
 async function drain(target: string, n: number, parties: Parties, dir: string, source: InboxSource, emr: EmrTarget, batchSize: number, count: () => number | Promise<number>): Promise<Row> {
   let receipts = 0;
   const waitMs = { fetch: 0, remove: 0, findPatients: 0, file: 0 };
+  const fileCalls: number[] = [];
   const pipeline = new ImportPipeline({
     path: join(dir, `${target}.db`),
     identity: parties.gp.identity,
@@ -114,8 +117,20 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
     source: { fetch: timed(waitMs, 'fetch', (limit: number) => source.fetch(limit)), remove: timed(waitMs, 'remove', (id: string) => source.remove(id)) },
     target: {
       findPatients: timed(waitMs, 'findPatients', (q) => emr.findPatients(q)),
-      file: timed(waitMs, 'file', (l, p, m) => emr.file(l, p, m)),
-      ...(emr.fileBatch ? { fileBatch: timed(waitMs, 'file', (letters) => emr.fileBatch!(letters)) } : {}),
+      file: timed(waitMs, 'file', async (l, p, m) => {
+        const t = performance.now();
+        await emr.file(l, p, m);
+        fileCalls.push(performance.now() - t);
+      }),
+      ...(emr.fileBatch
+        ? {
+            fileBatch: timed(waitMs, 'file', async (letters) => {
+              const t = performance.now();
+              await emr.fileBatch!(letters);
+              fileCalls.push(performance.now() - t);
+            }),
+          }
+        : {}),
     },
     receipts: { send: () => Promise.resolve(void receipts++) },
     render: (payload) => renderHl7Letter(payload),
@@ -131,8 +146,10 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
   pipeline.close();
   const found = await count();
   if (filed !== n || found !== n) throw new Error(`${target}: filed ${filed}, found ${found} in the EMR, expected ${n}`);
-  return { target, letters: n, filed, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds), waitMs: { fetch: Math.round(waitMs.fetch), remove: Math.round(waitMs.remove), findPatients: Math.round(waitMs.findPatients), file: Math.round(waitMs.file) } };
+  return { target, letters: n, filed, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds), waitMs: { fetch: Math.round(waitMs.fetch), remove: Math.round(waitMs.remove), findPatients: Math.round(waitMs.findPatients), file: Math.round(waitMs.file) }, fileCallMs: { first: tenth(fileCalls.slice(0, Math.ceil(fileCalls.length / 10))), last: tenth(fileCalls.slice(-Math.ceil(fileCalls.length / 10))) } };
 }
+
+const tenth = (xs: number[]): number => Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 10) / 10;
 
 async function relaySource(parties: Parties, dir: string, letters: { messageId: string; envelope: Uint8Array }[]): Promise<{ source: InboxSource; stop: () => Promise<void> }> {
   const db = join(dir, `relay-${crypto.randomUUID()}.db`);
@@ -152,13 +169,36 @@ const folderTarget = (folder: ImportFolder): EmrTarget => ({
   fileBatch: async (letters) => void (await folder.fileMany(letters.map((l) => ({ messageId: l.messageId, bytes: l.letter.content })))),
 });
 
+/**
+ * Experiment (`--cache-spki`), not a fix: memoises `crypto.subtle.importKey('spki', …)` for
+ * this process, to measure what a key cache in sdk/crypto would save. Every open and every sealed
+ * receipt imports the same certificates' public keys again (OpenSSL 3 decodes each in ~0.1–0.2 ms
+ * on the main thread); only the ephemeral ECDH keys are new each time.
+ */
+function cacheSpkiImports(): void {
+  const subtle = globalThis.crypto.subtle;
+  const original = subtle.importKey.bind(subtle);
+  const cache = new Map<string, Promise<CryptoKey>>();
+  const hex = (d: ArrayBuffer | ArrayBufferView): string => Buffer.from(ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d)).toString('hex');
+  (subtle as { importKey: unknown }).importKey = (format: string, data: ArrayBuffer | ArrayBufferView, algorithm: unknown, extractable: boolean, usages: string[]) => {
+    if (format !== 'spki') return (original as (...a: unknown[]) => Promise<CryptoKey>)(format, data, algorithm, extractable, usages);
+    const key = `${hex(data)}|${JSON.stringify(algorithm)}|${extractable}|${usages.join(',')}`;
+    let hit = cache.get(key);
+    if (!hit) cache.set(key, (hit = original('spki', data as BufferSource, algorithm as EcKeyImportParams, extractable, usages as KeyUsage[])));
+    return hit;
+  };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--batch B (default 50)]\n');
+    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--cache-spki]\n');
     return 0;
   }
+  if (values['cache-spki']) cacheSpkiImports();
   const n = Number(values.letters ?? 1000);
+  // The reference FHIR server answers a conditional create in ~100–250 ms (see bench/README.md), so its case runs fewer letters.
+  const fhirLetters = Number(values['fhir-letters'] ?? 100);
   const batchSize = Number(values.batch ?? 50);
   const cases = (values.cases ?? 'folder,fhir,memory-folder').split(',');
   const log = (s: string): void => void (values.json ? process.stderr : process.stdout).write(s);
@@ -170,21 +210,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   const files = (d: string): number => readdirSync(d).filter((f) => !f.startsWith('.')).length;
   try {
     for (const name of cases) {
-      const letters = await sealAll(parties, n, name);
+      const count = name === 'fhir' ? fhirLetters : n;
+      const letters = await sealAll(parties, count, name);
       if (name === 'folder' || name === 'memory-folder') {
         const folderDir = join(dir, `${name}-import`);
         const folder = new ImportFolder({ dir: folderDir });
         if (name === 'folder') {
           const relay = await relaySource(parties, dir, letters);
           try {
-            rows.push(await drain('relay inbox → file-drop folder', n, parties, dir, relay.source, folderTarget(folder), batchSize, () => files(folderDir)));
+            rows.push(await drain('relay inbox → file-drop folder', count, parties, dir, relay.source, folderTarget(folder), batchSize, () => files(folderDir)));
           } finally {
             await relay.stop();
           }
         } else {
           const inbox = new Map(letters.map((l) => [l.messageId, l.envelope]));
           const source: InboxSource = { fetch: (limit) => Promise.resolve([...inbox].slice(0, limit).map(([id, envelope]) => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) };
-          rows.push(await drain('in-memory inbox → file-drop folder', n, parties, dir, source, folderTarget(folder), batchSize, () => files(folderDir)));
+          rows.push(await drain('in-memory inbox → file-drop folder', count, parties, dir, source, folderTarget(folder), batchSize, () => files(folderDir)));
         }
       } else if (name === 'fhir') {
         // bench/run.ts gave this process --experimental-websocket (Node 20); the FHIR server's process needs it too.
@@ -195,14 +236,14 @@ export async function main(argv: readonly string[]): Promise<number> {
           await server.create({ resourceType: 'Patient', identifier: [{ system: IHI, value: '8003608166690503' }], name: [{ family: 'Citizen', given: ['Jane'] }], birthDate: '1980-01-01', gender: 'female' });
           const emr = new FhirEmr({ baseUrl: server.baseUrl });
           const count = async (): Promise<number> => (await server.get<{ total?: number }>(`DocumentReference?_total=accurate&_count=1`)).total ?? -1;
-          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', n, parties, dir, relay.source, emr, batchSize, count));
+          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', count, parties, dir, relay.source, emr, batchSize, count));
         } finally {
           await relay.stop();
           await server.close();
         }
       } else throw new Error(`unknown case ${name}`);
       const r = rows.at(-1)!;
-      log(`${r.target}: ${n} × 4 KB ORU in ${r.seconds} s = ${r.perSecond} letters/s (waits, ms: fetch ${r.waitMs.fetch}, remove ${r.waitMs.remove}, findPatients ${r.waitMs.findPatients}, file ${r.waitMs.file})\n`);
+      log(`${r.target}: ${count} × 4 KB ORU in ${r.seconds} s = ${r.perSecond} letters/s (waits, ms: fetch ${r.waitMs.fetch}, remove ${r.waitMs.remove}, findPatients ${r.waitMs.findPatients}, file ${r.waitMs.file}; one filing call: ${r.fileCallMs.first} ms in the first tenth, ${r.fileCallMs.last} ms in the last)\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
