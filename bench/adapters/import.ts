@@ -235,8 +235,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         try {
           await server.create({ resourceType: 'Patient', identifier: [{ system: IHI, value: '8003608166690503' }], name: [{ family: 'Citizen', given: ['Jane'] }], birthDate: '1980-01-01', gender: 'female' });
           const emr = new FhirEmr({ baseUrl: server.baseUrl });
-          const count = async (): Promise<number> => (await server.get<{ total?: number }>(`DocumentReference?_total=accurate&_count=1`)).total ?? -1;
-          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', count, parties, dir, relay.source, emr, batchSize, count));
+          const documents = async (): Promise<number> => (await server.get<{ total?: number }>(`DocumentReference?_total=accurate&_count=1`)).total ?? -1;
+          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', count, parties, dir, relay.source, emr, batchSize, documents));
         } finally {
           await relay.stop();
           await server.close();
