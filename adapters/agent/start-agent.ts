@@ -189,11 +189,14 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     );
   };
 
-  loop('inbox', config.relay.pollSeconds * 1000, async () => {
-    const result = await pipeline.runOnce();
-    lastPollAt = new Date().toISOString();
-    if (result.fetched || result.filed || result.review || result.rejected || result.invalid) log.info({ ...result }, 'import round');
-  });
+  // An agent with no inbound adapter only sends: it leaves its relay inbox to other clients rather than parking every letter in review.
+  if (config.inbound.length > 0) {
+    loop('inbox', config.relay.pollSeconds * 1000, async () => {
+      const result = await pipeline.runOnce();
+      lastPollAt = new Date().toISOString();
+      if (result.fetched || result.filed || result.review || result.rejected || result.invalid) log.info({ ...result }, 'import round');
+    });
+  }
   loop('receipts', config.relay.pollSeconds * 1000, async () => {
     const flushed = await receipts.flush(sendReceipt, { isTransient });
     if (flushed.sent) log.info({ sent: flushed.sent }, 'receipts sent');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractDocuments, parseMessage } from '@sealpost/sdk/hl7v2';
+import { sealEnvelope } from '@sealpost/sdk/crypto';
 import { RelayClient } from '@sealpost/sdk/transport';
 import { IDENTIFIER_SYSTEMS } from '../../../adapters/match/match-patient.js';
 import { oru } from '../support/messages.js';
@@ -67,6 +68,9 @@ describe('sealpost agent: outbox → relay → other agent, with SIGTERM mid-bat
     writeJson(join(outbox, 'referral.pdf.json'), { recipient: b.address, patient: { family: 'Citizen', given: ['Jane'], birthDate: '1980-01-01', identifiers: [{ system: IDENTIFIER_SYSTEMS.ihi, value: '8003608166690503' }] } });
     writeFileSync(join(outbox, 'admit.hl7'), 'MSH|^~\\&|PAS|NGP|X|Y|20260101||ADT^A01|ADT1|P|2.4\rPID|1||1^^^X||Doe^John\r');
 
+    const { envelope } = await sealEnvelope(new TextEncoder().encode(oru('FOR-A')), { sender: b.identity, recipients: [a.identity.certificate], messageId: 'for-a-1', mediaType: 'application/hl7-v2' });
+    await new RelayClient({ relayUrl: net.relay.url, address: b.address, identity: b.identity }).submit(envelope, { messageId: 'for-a-1', to: [a.address] });
+
     let agentA = spawnAgent(configA);
     let agentB = spawnAgent(configB);
     agents.push(agentA, agentB);
@@ -108,5 +112,8 @@ describe('sealpost agent: outbox → relay → other agent, with SIGTERM mid-bat
     expect(readdirSync(join(outbox, 'sent'))).toContain('referral.pdf.json');
     expect(readdirSync(join(outbox, 'error')).sort()).toEqual(['admit.hl7', 'admit.hl7.reason.txt']);
     expect(readFileSync(join(outbox, 'error', 'admit.hl7.reason.txt'), 'utf8')).toBe("message type 'ADT^A01' is not sent (accepted: REF, ORU, MDM)\n");
+    // A has no inbound adapter: it sends only, and left the letter waiting in its own inbox alone.
+    const inboxA = await new RelayClient({ relayUrl: net.relay.url, address: a.address, identity: a.identity }).listInbox();
+    expect(inboxA.items.map((e) => [e.messageId, e.acknowledgedAt])).toEqual([['for-a-1', null]]);
   });
 });
