@@ -13,7 +13,7 @@ import { RelayError } from '../errors.js';
 import type { EventKind, TimelineEvent } from '../storage/types.js';
 import { problemSchema } from '../plugins/problems.js';
 import { MESSAGE_ID_PATTERN } from '../plugins/submit.js';
-import { signPendingEvents } from './events.js';
+import { actorOf, claimsOf, signPendingEvents } from './events.js';
 
 const RECEIPT_STATUSES = ['delivered', 'imported', 'read', 'rejected'] as const;
 
@@ -78,6 +78,22 @@ export const timelinePlugin: FastifyPluginAsync = async (app) => {
     },
   );
 
+  /**
+   * The sender and origin relay of a message `mailbox` received here: from its delivery while the
+   * message is kept, afterwards (acknowledged and purged: a late `read`) from this relay's own
+   * accepted/forwarded event naming the mailbox, for as long as the timeline is kept.
+   */
+  const recipientRoute = async (messageId: string, mailbox: string, now: number): Promise<{ sender: string; origin: string | null } | undefined> => {
+    const [delivery, message] = await Promise.all([store.getDelivery(mailbox, messageId, now), store.getAnswer(messageId)]);
+    if (delivery && message) return { sender: message.sender, origin: message.origin };
+    const own = (await store.listTimeline(messageId)).find((e) => {
+      if (e.actor !== actorOf(config) || (e.kind !== 'accepted' && e.kind !== 'forwarded')) return false;
+      const claims = claimsOf(e);
+      return claims?.recipient === mailbox || claims?.recipients?.includes(mailbox) === true;
+    });
+    return own ? { sender: own.sender, origin: own.returnTo } : undefined;
+  };
+
   app.post<{ Params: { messageId: string }; Body: { status: (typeof RECEIPT_STATUSES)[number]; reason?: string; receipt: string } }>(
     '/v1/messages/:messageId/receipts',
     {
@@ -107,10 +123,10 @@ export const timelinePlugin: FastifyPluginAsync = async (app) => {
       const mailbox = request.mailbox;
       const now = config.now();
       // Only a recipient of the message at this relay may report on it; for anyone else it does not exist.
-      const [delivery, message] = await Promise.all([store.getDelivery(mailbox, messageId, now), store.getAnswer(messageId)]);
-      if (!delivery || !message) throw new RelayError('ERR_RELAY_NOT_FOUND', `no message ${messageId} in ${mailbox}`);
+      const route = await recipientRoute(messageId, mailbox, now);
+      if (!route) throw new RelayError('ERR_RELAY_NOT_FOUND', `no message ${messageId} in ${mailbox}`);
       const kind: EventKind = status;
-      const stored = await store.addEvent(messageId, message.sender, message.origin, {
+      const stored = await store.addEvent(messageId, route.sender, route.origin, {
         kind,
         at: now,
         actor: mailbox,

@@ -155,6 +155,25 @@ function timelineSuite(backend: () => Backend): void {
       expect((await client(server, 'alice@a.example', alice).timeline(messageId)).events.map((e) => e.kind)).toEqual(['accepted']);
     }, 60_000);
 
+    it('takes a late read receipt after the message was acknowledged and purged, still only from a recipient', async () => {
+      const { messageId, envelope } = await send(server, 'bob@a.example', bob.certificate);
+      const read = await receiptFor(server, 'bob@a.example', bob, messageId, 'read');
+      await client(server, 'bob@a.example', bob).acknowledge(messageId);
+      skew = 8 * DAY;
+      try {
+        await server.app.relay.store.purge(Date.now() + skew, { retentionMs: 7 * DAY, orphanBlobAgeMs: 60_000 });
+        expect(await server.app.relay.store.getAnswer(messageId)).toBeUndefined();
+        expect(await client(server, 'bob@a.example', bob).sendReceipt(messageId, read, { status: 'read' })).toMatchObject({ stored: 'created' });
+        const asCarol = await client(server, 'carol@a.example', carol).sendReceipt(messageId, read, { status: 'read' }).catch((e: unknown) => e);
+        expect(asCarol).toMatchObject({ status: 404, problem: { code: 'ERR_RELAY_NOT_FOUND' } });
+        const timeline = await client(server, 'alice@a.example', alice).timeline(messageId);
+        expect(timeline.events.map((e) => e.kind)).toEqual(['accepted', 'read']);
+        expect((await verifyTimeline(timeline, verifyOptions(envelope))).every((e) => e.verified && e.bound === true)).toBe(true);
+      } finally {
+        skew = 0;
+      }
+    }, 60_000);
+
     it('records expiry of an uncollected message as a signed expired event (pinned clock)', async () => {
       const { messageId, envelope } = await send(server, 'carol@a.example', carol.certificate);
       const store = server.app.relay.store;
