@@ -294,14 +294,26 @@ async function demo(args: string[], io: CliIo): Promise<number> {
     }
     await writeFile(join(data, 'letter.txt'), 'Dear Bob,\n\nThank you for seeing Ms Citizen. Her results are attached in the next letter.\n\nKind regards,\nAlice\n');
   }
-  const store = await relay.openStore(`sqlite:${join(data, 'relay.db')}`);
+  if (!existsSync(join(data, 'relay-id', 'cert.pem'))) {
+    // The relay identity (signs directory answers), issued by the demo CA; demo folders made before it get one now.
+    const ca = await unlockIdentity(await readIdentityDir(join(data, 'ca')), DEMO_PASSPHRASE);
+    const generated = await generateIdentity({ name: `relay@${DEMO_DOMAIN}`, address: `relay@${DEMO_DOMAIN}`, issuer: ca });
+    await writeIdentityDir(join(data, 'relay-id'), { certificate: generated.identity.certificate, chain: generated.identity.chain, encryptedKey: await generated.exportEncryptedKey(DEMO_PASSPHRASE) });
+  }
+  const relayId = await unlockIdentity(await readIdentityDir(join(data, 'relay-id')), DEMO_PASSPHRASE);
+  const db = `sqlite:${join(data, 'relay.db')}`;
+  const store = await relay.openStore(db);
+  const directory = await relay.openDirectoryStore(db);
+  const mailboxes = [];
   for (const name of names) {
     const stored = await readIdentityDir(join(data, name));
     // Unlock once to prove the demo files are intact before printing commands that use them.
     await unlockIdentity(stored, DEMO_PASSPHRASE);
-    await store.addMailbox({ address: `${name}@${DEMO_DOMAIN}`, certificate: stored.certificate, createdAt: Date.now() });
+    mailboxes.push({ address: `${name}@${DEMO_DOMAIN}`, certificate: stored.certificate, createdAt: Date.now() });
   }
-  const server = await relay.startServer({ store, host: '127.0.0.1', port, handleSignals: true, logger: { level: 'warn' }, domain: DEMO_DOMAIN });
+  const server = await relay.startServer({ store, host: '127.0.0.1', port, handleSignals: true, logger: { level: 'warn' }, domain: DEMO_DOMAIN, identity: relayId, directory: { store: directory, signer: relayId } });
+  // Published once the URL is known (the port may be chosen by the system).
+  for (const mailbox of mailboxes) await relay.registerMailbox(store, directory, mailbox, { relayUrl: server.url });
   const rel = (p: string): string => relative(io.cwd, p) || '.';
   const common = `--relay ${server.url} --passphrase-file ${rel(passphraseFile)}`;
   io.stdout(
@@ -310,7 +322,8 @@ async function demo(args: string[], io: CliIo): Promise<number> {
       `Mailboxes: alice@${DEMO_DOMAIN}, bob@${DEMO_DOMAIN} (identities in ${rel(data)}/alice and ${rel(data)}/bob, issued by ${rel(data)}/ca)`,
       '',
       'In another terminal, send a letter from Alice to Bob:',
-      `  npm run sealpost -- send ${common} --id ${rel(join(data, 'alice'))} --to bob@${DEMO_DOMAIN} --to-cert ${rel(join(data, 'bob', 'cert.pem'))} --media-type text/plain ${rel(join(data, 'letter.txt'))}`,
+      `  npm run sealpost -- send ${common} --id ${rel(join(data, 'alice'))} --to bob@${DEMO_DOMAIN} --media-type text/plain ${rel(join(data, 'letter.txt'))}`,
+      "  (Bob's certificate and payload forms come from the relay's signed directory, checked against the demo CA.)",
       "List Bob's inbox:",
       `  npm run sealpost -- inbox ${common} --id ${rel(join(data, 'bob'))}`,
       'Fetch, verify, store and acknowledge it:',
