@@ -169,7 +169,8 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
   const drain = (): Promise<number> =>
     (current ??= (async () => {
       try {
-        await signPendingEvents(config);
+        // A failure here (the store, a key) must not hold up the forwards below; the next pass retries.
+        await signPendingEvents(config).catch((error: unknown) => options.onError?.({ messageId: '', recipient: '' } as OutboundItem, `signing timeline events: ${(error as Error).message}`));
         const stalled = await store.stalledOutbound(config.now() - giveUpMs, concurrency * 4);
         await inBatches(stalled, (item) => giveUp(item, `not forwarded within ${Math.round(giveUpMs / 1000)} s; federation gave up (last error: ${item.lastError ?? 'none'})`));
         const due = await store.dueOutbound(config.now(), concurrency * 4);
