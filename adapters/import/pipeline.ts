@@ -148,6 +148,7 @@ export class ImportPipeline {
     this.#db.exec(`CREATE TABLE IF NOT EXISTS import_letters (
       inbox_id TEXT PRIMARY KEY, message_id TEXT, state TEXT NOT NULL, envelope BLOB NOT NULL,
       patient_id TEXT, reason TEXT, updated_at TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS import_letters_unfinished ON import_letters (state) WHERE state NOT IN ('done', 'done-rejected', 'invalid');
       CREATE TABLE IF NOT EXISTS import_seen (signer TEXT NOT NULL, message_id TEXT NOT NULL, inbox_id TEXT NOT NULL, expires_at TEXT NOT NULL, PRIMARY KEY (signer, message_id))`);
     this.review = new ReviewQueue(options.path, { db: this.#db });
     this.#update = this.#db.prepare(
@@ -190,9 +191,11 @@ export class ImportPipeline {
     // Only now, with every envelope on disk, may the relay forget them.
     await mapLimited(items, this.#concurrency, (item) => this.#options.source.remove(item.id));
     result.fetched = items.length;
+    // Literal states, as in the partial index: finished letters stay in the table for good, and a
+    // round must not scan them.
     const rows = this.#db
-      .prepare(`SELECT inbox_id AS inboxId, message_id AS messageId, state, patient_id AS patientId, reason, envelope FROM import_letters WHERE state NOT IN (${TERMINAL.map(() => '?').join(', ')}) ORDER BY rowid`)
-      .all(...TERMINAL) as (ImportRecord & { envelope: Uint8Array })[];
+      .prepare("SELECT inbox_id AS inboxId, message_id AS messageId, state, patient_id AS patientId, reason, envelope FROM import_letters INDEXED BY import_letters_unfinished WHERE state NOT IN ('done', 'done-rejected', 'invalid') ORDER BY rowid")
+      .all() as (ImportRecord & { envelope: Uint8Array })[];
     for (let at = 0; at < rows.length; at += batchSize) {
       const batch = rows.slice(at, at + batchSize).map((r): Work => ({ inboxId: r.inboxId, envelope: new Uint8Array(r.envelope), state: r.state, messageId: r.messageId ?? r.inboxId, patientId: r.patientId, reason: r.reason }));
       await this.#advance(batch, result);

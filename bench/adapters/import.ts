@@ -57,6 +57,8 @@ interface Row {
   receipts: number;
   seconds: number;
   perSecond: number;
+  /** CPU time (user + system) of this process per letter, all threads (the relay and FHIR server processes are not counted): steadier than wall time on a shared machine. */
+  cpuMsPerLetter: number;
   /** Wall time spent waiting in each outside call, summed over the run (calls overlap up to the pipeline's concurrency, so these are not shares of `seconds`). */
   waitMs: { fetch: number; remove: number; findPatients: number; file: number };
   /** Mean wall time of one filing call among the first and the last tenth of the run (a target that slows as it fills shows here). */
@@ -136,6 +138,7 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
     render: (payload) => renderHl7Letter(payload),
   });
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   let filed = 0;
   for (;;) {
     const r = await pipeline.runOnce();
@@ -143,10 +146,11 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
     if (r.fetched === 0) break;
   }
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   pipeline.close();
   const found = await count();
   if (filed !== n || found !== n) throw new Error(`${target}: filed ${filed}, found ${found} in the EMR, expected ${n}`);
-  return { target, letters: n, filed, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds), waitMs: { fetch: Math.round(waitMs.fetch), remove: Math.round(waitMs.remove), findPatients: Math.round(waitMs.findPatients), file: Math.round(waitMs.file) }, fileCallMs: { first: tenth(fileCalls.slice(0, Math.ceil(fileCalls.length / 10))), last: tenth(fileCalls.slice(-Math.ceil(fileCalls.length / 10))) } };
+  return { target, letters: n, filed, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds), cpuMsPerLetter: Math.round(((cpu.user + cpu.system) / 1000 / n) * 100) / 100, waitMs: { fetch: Math.round(waitMs.fetch), remove: Math.round(waitMs.remove), findPatients: Math.round(waitMs.findPatients), file: Math.round(waitMs.file) }, fileCallMs: { first: tenth(fileCalls.slice(0, Math.ceil(fileCalls.length / 10))), last: tenth(fileCalls.slice(-Math.ceil(fileCalls.length / 10))) } };
 }
 
 const tenth = (xs: number[]): number => Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 10) / 10;
@@ -243,7 +247,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
       } else throw new Error(`unknown case ${name}`);
       const r = rows.at(-1)!;
-      log(`${r.target}: ${count} × 4 KB ORU in ${r.seconds} s = ${r.perSecond} letters/s (waits, ms: fetch ${r.waitMs.fetch}, remove ${r.waitMs.remove}, findPatients ${r.waitMs.findPatients}, file ${r.waitMs.file}; one filing call: ${r.fileCallMs.first} ms in the first tenth, ${r.fileCallMs.last} ms in the last)\n`);
+      log(`${r.target}: ${count} × 4 KB ORU in ${r.seconds} s = ${r.perSecond} letters/s, ${r.cpuMsPerLetter} ms CPU per letter (waits, ms: fetch ${r.waitMs.fetch}, remove ${r.waitMs.remove}, findPatients ${r.waitMs.findPatients}, file ${r.waitMs.file}; one filing call: ${r.fileCallMs.first} ms in the first tenth, ${r.fileCallMs.last} ms in the last)\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
