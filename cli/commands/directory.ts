@@ -6,8 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TrustStore } from '@sealpost/sdk/crypto';
-import { DirectoryClient, DirectoryError, discoverRelay } from '@sealpost/sdk/directory';
-import type { RelayDiscovery } from '@sealpost/sdk/directory';
+import { DirectoryClient, relayDirectories } from '@sealpost/sdk/directory';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { reportError, trustFrom } from './crypto-io.js';
@@ -36,32 +35,6 @@ sqlite:sealpost-data/relay.db.
 `;
 
 const DEFAULT_DB = 'sqlite:sealpost-data/relay.db';
-
-/**
- * The directories to search through a relay: its own and its peers' (from its signed
- * /.well-known/sealpost), each bound to the relay that must sign its answers. A relay without the
- * discovery document (404) is searched alone at URL/fhir. Throws DirectoryError when the document
- * is there but not trustworthy.
- */
-export async function relayDirectories(relayUrl: string, options: { trust: TrustStore; requireSignature: boolean }): Promise<{ directories: string[]; signers: Record<string, string>; discovery: RelayDiscovery | undefined }> {
-  const base = relayUrl.replace(/\/$/, '');
-  let discovery: RelayDiscovery;
-  try {
-    discovery = await discoverRelay(base, options);
-  } catch (error) {
-    if (error instanceof DirectoryError && error.code === 'ERR_DIRECTORY_HTTP' && / 404 /.test(error.message)) return { directories: [`${base}/fhir`], signers: {}, discovery: undefined };
-    throw error;
-  }
-  const own = discovery.directory ?? `${base}/fhir`;
-  const directories = [own];
-  const signers: Record<string, string> = { [own]: discovery.domain };
-  for (const peer of discovery.peers) {
-    if (directories.includes(peer.directory)) continue;
-    directories.push(peer.directory);
-    signers[peer.directory] = peer.domain;
-  }
-  return { directories, signers, discovery };
-}
 
 async function search(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -5,13 +5,12 @@ import type { Bundle, Organization, Patient, Practitioner } from '@medplum/fhirt
 import { SealpostError } from '@sealpost/sdk';
 import { sealEnvelope, TrustStore } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
-import { choosePayloadForm, DirectoryClient, DirectoryError, producePayload } from '@sealpost/sdk/directory';
+import { choosePayloadForm, DirectoryClient, DirectoryError, producePayload, relayDirectories } from '@sealpost/sdk/directory';
 import type { CertificateChange, PayloadType, ResolvedAddress } from '@sealpost/sdk/directory';
 import { convertFhirToHl7v2 } from '@sealpost/sdk/fhir';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { loadIdentity, readCertificates, reportError, trustFrom } from './crypto-io.js';
-import { relayDirectories } from './directory.js';
 import { describeTransportError, progressReporter, relayClient } from './relay-io.js';
 
 const usage = `Usage: sealpost send --relay URL --id DIR --to ADDRESS FILE [--trust CA.pem …] [--directory URL …]

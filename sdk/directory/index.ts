@@ -20,5 +20,7 @@ export { producePayload } from './produce-payload.js';
 export type { ProducePayloadOptions, ProducedPayload } from './produce-payload.js';
 export { discoverRelay, namesRelay } from './discover-relay.js';
 export type { DiscoverRelayOptions, RelayDiscovery } from './discover-relay.js';
+export { relayDirectories } from './relay-directories.js';
+export type { RelayDirectories } from './relay-directories.js';
 export { CertificateChangeEvent, DirectoryClient } from './directory-client.js';
 export type { CertificateChange, DirectoryClientOptions, DirectoryContact, DirectoryFailure, FederatedSearchResult, ResolvedAddress } from './directory-client.js';
