@@ -47,7 +47,15 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string' }, check: { type: 'boolean' }, json: { type: 'boolean' } } });
   if (!values.config) throw new UsageError('--config FILE is required');
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const { loadAgentConfig, startAgent, AgentConfigError } = await loadAgent();
+  let adapters;
+  try {
+    adapters = await loadAgent();
+  } catch (error) {
+    if (!(error instanceof SealpostError)) throw error;
+    io.stderr(`sealpost agent: ${error.code}: ${error.message}\n`);
+    return 1;
+  }
+  const { loadAgentConfig, startAgent, AgentConfigError } = adapters;
   const file = resolve(io.cwd, values.config);
   let config;
   try {

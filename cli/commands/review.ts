@@ -32,9 +32,18 @@ async function run(args: string[], io: CliIo): Promise<number> {
     options: { db: { type: 'string' }, config: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean' }, by: { type: 'string' }, reason: { type: 'string' } },
   });
   if (values.db && values.config) throw new UsageError('pass --db or --config, not both');
-  const { ReviewQueue, AdapterError } = await loadAdapters();
+  let adapters;
+  try {
+    adapters = await loadAdapters();
+  } catch (error) {
+    if (!(error instanceof SealpostError)) throw error;
+    io.stderr(`sealpost review: ${error.code}: ${error.message}\n`);
+    return 1;
+  }
+  const { ReviewQueue, AdapterError } = adapters;
   let db = resolve(io.cwd, values.db ?? 'sealpost-data/agent.db');
   if (values.config) {
+    // Loads like the adapters package above (it succeeded, so the sources are loadable).
     const { loadAgentConfig, AgentConfigError } = await import('@sealpost/adapters/agent');
     try {
       db = loadAgentConfig(resolve(io.cwd, values.config)).state;
