@@ -15,6 +15,7 @@ import { operationOutcome, searchBundle } from './internal/bundle.js';
 import { parseQuery, QueryError } from './internal/parse-query.js';
 import { isDirectoryType } from './internal/search-params.js';
 import { publishMailbox } from './publish-mailbox.js';
+import { findRelayUrl } from './publish-relay.js';
 import type { DirectoryStore } from './storage/types.js';
 
 /** Options of {@link directoryPlugin}. */
@@ -55,7 +56,7 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
     // Registration writes the mailbox, then its Endpoint (two stores). Should the second write have
     // failed, the first sender looking the address up publishes it: a local mailbox is never
     // unreachable through the directory for long.
-    const publishMissing = async (request: FastifyRequest, search: URLSearchParams): Promise<void> => {
+    const publishMissing = async (search: URLSearchParams): Promise<void> => {
       if (!app.hasDecorator('relay') || app.relay.domain === undefined) return;
       const prefix = `${DIRECTORY_URIS.address}|`;
       for (const value of search.getAll('identifier')) {
@@ -63,7 +64,9 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
         const address = value.slice(prefix.length).toLowerCase();
         if (!address.endsWith(`@${app.relay.domain}`) || (await store.get('Endpoint', endpointIdFor(address)))) continue;
         const mailbox = await app.relay.store.getMailbox(address);
-        if (mailbox) await publishMailbox(store, mailbox, { relayUrl: baseOf(request).slice(0, -'/fhir'.length), ...(options.payloadTypes ? { payloadTypes: options.payloadTypes } : {}) });
+        // Never from the request's Host header: an anonymous lookup must not choose the URL stored.
+        const relayUrl = options.publicUrl ?? app.relay.publicUrl ?? (await findRelayUrl(store, app.relay.domain));
+        if (mailbox && relayUrl !== undefined) await publishMailbox(store, mailbox, { relayUrl, ...(options.payloadTypes ? { payloadTypes: options.payloadTypes } : {}) });
       }
     };
 
@@ -74,7 +77,7 @@ export const directoryPlugin = fp<DirectoryPluginOptions>(
       if (!isDirectoryType(type)) return send(reply, 404, operationOutcome('not-supported', `this directory does not serve ${type.slice(0, 64)}`));
       const search = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
       const parsed = parseQuery(type, search);
-      if (type === 'Endpoint') await publishMissing(request, search);
+      if (type === 'Endpoint') await publishMissing(search);
       const page = await store.search(parsed.query);
       const base = baseOf(request);
       return send(reply, 200, await searchBundle(store, base, parsed, page, search, `${base.slice(0, -'/fhir'.length)}${request.url}`));

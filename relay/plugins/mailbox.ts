@@ -9,6 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { PAYLOAD_TYPES } from '@sealpost/sdk/directory';
 import type { PayloadType } from '@sealpost/sdk/directory';
 import { publishMailbox } from '../directory/publish-mailbox.js';
+import { findRelayUrl } from '../directory/publish-relay.js';
 import { RelayError } from '../errors.js';
 import { ADDRESS_PATTERN, normaliseAddress } from '../internal/address.js';
 import { authSigningInput, checkChallenge, issueChallenge, issueToken, readCertificate, registerSigningInput, verifyWithCertificate } from '../internal/tokens.js';
@@ -130,7 +131,7 @@ export const mailboxPlugin: FastifyPluginAsync = async (app) => {
       // mailbox on the first lookup (directory/plugin.ts), so it is logged, not returned.
       const directory = app.relay.directory;
       if (directory) {
-        const relayUrl = app.relay.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
+        const relayUrl = app.relay.publicUrl?.replace(/\/$/, '') ?? (await findRelayUrl(directory.store, app.relay.domain ?? address.slice(address.lastIndexOf('@') + 1))) ?? `${request.protocol}://${request.host}`;
         const payloadTypes = request.body.payloadTypes ?? directory.payloadTypes;
         await publishMailbox(directory.store, { address, certificate: new Uint8Array(der) }, { relayUrl, ...(payloadTypes ? { payloadTypes } : {}) }).catch((error: unknown) =>
           request.log.error({ err: error, address }, 'mailbox created but its Endpoint was not published (published on first lookup)'),

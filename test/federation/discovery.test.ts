@@ -93,6 +93,15 @@ describe('mailbox registration publishes the Endpoint', () => {
     expect(resolved.relayUrl).toBe(a.url);
     expect(resolved.payloadTypes).toEqual(['fhir-document', 'hl7v2-ref-i12-l2', 'hl7v2-ref-i12-l1']);
   });
+
+  it('the URL published on lookup is the relay’s own, never the Host header of the anonymous request', async () => {
+    const a = fed.relay('a.example');
+    const { identity } = await generateIdentity({ name: 'Fay', address: 'fay@a.example', issuer: fed.ca });
+    await a.store!.addMailbox({ address: 'fay@a.example', certificate: identity.certificate, createdAt: Date.now() });
+    const res = await a.server!.app.inject({ method: 'GET', url: `/fhir/Endpoint?identifier=${encodeURIComponent('https://sealpost.org/fhir/sid/address|fay@a.example')}`, headers: { host: 'evil.example' } });
+    expect(res.statusCode).toBe(200);
+    expect((await a.directory!.get('Endpoint', 'fay-at-a.example'))?.address).toBe(a.url);
+  });
 });
 
 describe('resolvePeer', () => {
