@@ -1,9 +1,9 @@
 import type { Identity } from './identity.js';
-import { encryptAuthEnveloped } from './internal/auth-enveloped-data.js';
 import { bs } from './internal/bytes.js';
 import { integer, octetString, oid, sequence, utf8String } from './internal/der.js';
 import { OID } from './internal/oids.js';
-import { attribute, buildSignedData, join } from './internal/signed-data.js';
+import { signAndEncrypt } from './internal/sign-and-encrypt.js';
+import { attribute } from './internal/signed-data.js';
 import type { OpenResult } from './open.js';
 
 /** What happened to a message (design.md §6). */
@@ -50,12 +50,14 @@ export async function createReceipt(original: OpenResult, options: CreateReceipt
   const receipt = sequence(integer(1), oid(original.binding.contentType), octetString(contentIdentifier), octetString(original.binding.signature));
   const msgSigDigest = new Uint8Array(await crypto.subtle.digest('SHA-256', bs(original.binding.signedAttributes)));
   const status: ReceiptStatusInfo = { v: 1, status: options.status, ...(options.reason ? { reason: options.reason } : {}), ...(messageId ? { messageId } : {}), at: now.toISOString() };
-  const signed = await buildSignedData({
+  const { envelope } = await signAndEncrypt({
     content: receipt,
     contentType: OID.receipt,
     signer: options.identity,
     attributes: [attribute(OID.msgSigDigest, octetString(msgSigDigest)), attribute(OID.sealpostReceiptStatus, utf8String(JSON.stringify(status)))],
     signingTime: now,
+    recipients: [original.signer.certificate, options.identity.certificate],
+    ukm: false,
   });
-  return join(await encryptAuthEnveloped(join(signed.contentInfo), OID.data, [original.signer.certificate, options.identity.certificate]));
+  return envelope;
 }

@@ -3,10 +3,10 @@ import type { Identity } from './identity.js';
 import { equalBytes, toHex } from './internal/bytes.js';
 import { certDigest, certInfo } from './internal/cert.js';
 import { contextPrimitive, integer, octetString, sequence, tlv, utf8String } from './internal/der.js';
-import { encryptAuthEnveloped } from './internal/auth-enveloped-data.js';
 import type { SealpostHeader } from './internal/header.js';
 import { OID } from './internal/oids.js';
-import { attribute, buildSignedData, join } from './internal/signed-data.js';
+import { signAndEncrypt } from './internal/sign-and-encrypt.js';
+import { attribute } from './internal/signed-data.js';
 import { checkEndEntityUsage } from './trust-store.js';
 import { ChainError } from './errors.js';
 
@@ -51,7 +51,7 @@ export interface SealOptions {
 
 /** What {@link sealEnvelope} produced. */
 export interface SealResult {
-  /** DER ContentInfo(AuthEnvelopedData), ready to send or to write as `.p7m`. */
+  /** DER ContentInfo(AuthEnvelopedData), ready to send or to write as `.p7m` (a view: its buffer may hold a few bytes more). */
   envelope: Uint8Array;
   header: SealpostHeader;
 }
@@ -121,18 +121,11 @@ export async function sealEnvelope(payload: Uint8Array, options: SealOptions): P
     const generalNames = sequence(contextPrimitive(1, new TextEncoder().encode(senderAddress)));
     attributes.push(attribute(OID.receiptRequest, sequence(octetString(contentIdentifier), tlv(0x80, integer(0).subarray(2)), sequence(generalNames))));
   }
-  let content = payload;
-  if (padding > 0) {
-    content = new Uint8Array(payload.length + padding);
-    content.set(payload, 0);
-  }
-  const signed = await buildSignedData({ content, contentType: OID.data, signer: options.sender, attributes, signingTime: now });
-  // The encrypted content is a whole ContentInfo(SignedData) typed id-data, exactly what
-  // `openssl cms -sign | openssl cms -encrypt` produces, so `openssl cms -decrypt | openssl cms
-  // -verify` opens it without glue (docs/decisions.md).
-  const plaintext = join(signed.contentInfo);
   const certificates = recipients.map((r) => r.certificate);
   if (!certificates.some((c) => equalBytes(c, options.sender.certificate))) certificates.push(options.sender.certificate);
-  const envelope = join(await encryptAuthEnveloped(plaintext, OID.data, certificates, { ukm: options.ukm ?? false }));
+  // The encrypted content is a whole ContentInfo(SignedData) typed id-data, exactly what
+  // `openssl cms -sign | openssl cms -encrypt` produces, so `openssl cms -decrypt | openssl cms
+  // -verify` opens it without glue (docs/decisions.md). Padding is written as zeros in place.
+  const { envelope } = await signAndEncrypt({ content: payload, padding, contentType: OID.data, signer: options.sender, attributes, signingTime: now, recipients: certificates, ukm: options.ukm ?? false });
   return { envelope, header };
 }

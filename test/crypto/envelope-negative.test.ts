@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateIdentity, MemorySeenStore, openEnvelope, sealEnvelope, TrustStore, createDevCa } from '@sealpost/sdk/crypto';
 import type { OpenOptions } from '@sealpost/sdk/crypto';
-import { decryptAuthEnveloped, encryptAuthEnveloped } from '../../sdk/crypto/internal/auth-enveloped-data.js';
-import { buildSignedData, join, attribute } from '../../sdk/crypto/internal/signed-data.js';
+import { decryptAuthEnveloped } from '../../sdk/crypto/internal/auth-enveloped-data.js';
+import { attribute } from '../../sdk/crypto/internal/signed-data.js';
+import { buildSignedData, encryptAuthEnveloped } from './cms-build.js';
 import { children, concat, header, readRoot, tlv, utf8String } from '../../sdk/crypto/internal/der.js';
 import type { Element } from '../../sdk/crypto/internal/der.js';
 import { OID } from '../../sdk/crypto/internal/oids.js';
@@ -77,8 +78,8 @@ describe('open fails closed', () => {
 
   async function sealTampered(tamper: (signedData: Uint8Array) => Uint8Array): Promise<Uint8Array> {
     const signed = await buildSignedData({ content: text('signed content'), contentType: OID.data, signer: pki.jane.identity, attributes: [attribute(OID.sealpostHeader, utf8String(JSON.stringify({ v: 1 })))], signingTime: AT });
-    const inner = tamper(join(signed.contentInfo));
-    return join(await encryptAuthEnveloped(inner, OID.data, [pki.bob.identity.certificate]));
+    const inner = tamper(signed);
+    return encryptAuthEnveloped(inner, [pki.bob.identity.certificate]);
   }
 
   it('a flipped byte in the signed content fails with signature', async () => {
@@ -163,7 +164,7 @@ describe('open fails closed', () => {
   it('a message forwarded to someone not in intendedRecipients fails with not-recipient', async () => {
     // Bob decrypts Jane's message and re-encrypts the signed inner content, untouched, to Carol.
     const { plaintext } = await decryptAuthEnveloped(readRoot(sealed, 'x'), pki.bob.identity, { maxDepth: 32 });
-    const forwarded = join(await encryptAuthEnveloped(plaintext, OID.data, [pki.carol.identity.certificate]));
+    const forwarded = await encryptAuthEnveloped(plaintext, [pki.carol.identity.certificate]);
     await expect(openEnvelope(forwarded, opts({ identity: pki.carol.identity }))).rejects.toMatchObject({ code: 'ERR_ENVELOPE_NOT_RECIPIENT', reason: 'not-recipient' });
   });
 

@@ -35,3 +35,13 @@ export async function tempDir(): Promise<{ dir: string; file: (name: string) => 
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * Byte equality for large arrays: vitest's toEqual walks a typed array element by element
+ * through its generic equality and takes most of a minute on 3 MB on a loaded machine.
+ */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -14,11 +14,9 @@ import type { Identity } from '../identity.js';
 import { bs, equalBytes, randomBytes } from './bytes.js';
 import { certInfo, importCertKey } from './cert.js';
 import type { CertInfo } from './cert.js';
-import { algorithm, bitString, children, contextConstructed, expectTag, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, tlv } from './der.js';
+import { algorithm, bitString, children, concat, contextConstructed, expectTag, header, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, tlv } from './der.js';
 import type { Element, ReadLimits } from './der.js';
 import { OID } from './oids.js';
-import { chunks, wrap } from './signed-data.js';
-import type { Chunks } from './signed-data.js';
 
 const KDF_HASH: Record<string, string> = {
   [OID.stdDhSha1Kdf]: 'SHA-1',
@@ -87,26 +85,39 @@ export interface EncryptOptions {
   ukm?: boolean;
 }
 
-/**
- * Encrypts `plaintext` (the encoding of a content of type `contentType`) to every recipient
- * certificate; returns ContentInfo(AuthEnvelopedData) as chunks.
- */
-export async function encryptAuthEnveloped(plaintext: Uint8Array, contentType: string, recipients: Uint8Array[], options: EncryptOptions = {}): Promise<Chunks> {
-  const cek = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
-  const nonce = randomBytes(12);
+/** `RecipientInfos` (the DER SET) giving `cek` to every recipient certificate. */
+export async function recipientInfosFor(cek: CryptoKey, recipients: Uint8Array[], options: EncryptOptions = {}): Promise<Uint8Array> {
   const infos: Uint8Array[] = [];
   for (const der of recipients) {
     const recipient = certInfo(der);
     infos.push(recipient.kind === 'rsa' ? await keyTransRecipient(recipient, cek) : await keyAgreeRecipient(recipient, cek, options.ukm ?? false));
   }
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: bs(nonce), tagLength: 128 }, cek, bs(plaintext)));
-  const ciphertext = sealed.subarray(0, sealed.length - 16);
-  const tag = sealed.subarray(sealed.length - 16);
-  const contentEncryption = algorithm(OID.aes256Gcm, sequence(octetString(nonce), integer(16)));
-  const encryptedContentInfo = wrap(0x30, chunks(oid(contentType), contentEncryption, ...wrap(0x80, chunks(ciphertext)).parts));
   // RecipientInfos is a SET OF; DER wants it sorted, but RFC 5652 readers accept any order and we keep the caller's.
-  const authEnveloped = wrap(0x30, chunks(integer(0), tlv(0x31, ...infos), ...encryptedContentInfo.parts, octetString(tag)));
-  return wrap(0x30, chunks(oid(OID.authEnvelopedData), ...wrap(0xa0, authEnveloped).parts));
+  return tlv(0x31, ...infos);
+}
+
+/** Bytes of the `mac` field after the ciphertext: OCTET STRING header and the 16-byte GCM tag. */
+export const MAC_FIELD_LENGTH = 18;
+
+/**
+ * The bytes of ContentInfo(AuthEnvelopedData) before the ciphertext, for AES-256-GCM with `nonce`
+ * and a ciphertext of `ciphertextLength` bytes. The whole message is this head, the ciphertext,
+ * then `04 10` and the tag ({@link MAC_FIELD_LENGTH} bytes): knowing every length before
+ * encrypting lets the caller lay the message out in one buffer.
+ */
+export function authEnvelopedHead(contentType: string, nonce: Uint8Array, recipientInfos: Uint8Array, ciphertextLength: number): Uint8Array {
+  const contentEncryption = algorithm(OID.aes256Gcm, sequence(octetString(nonce), integer(16)));
+  const typeOid = oid(contentType);
+  const ciphertextHeader = header(0x80, ciphertextLength);
+  const encryptedContentLength = typeOid.length + contentEncryption.length + ciphertextHeader.length + ciphertextLength;
+  const encryptedContentHeader = header(0x30, encryptedContentLength);
+  const version = integer(0);
+  const authEnvelopedLength = version.length + recipientInfos.length + encryptedContentHeader.length + encryptedContentLength + MAC_FIELD_LENGTH;
+  const authEnvelopedHeader = header(0x30, authEnvelopedLength);
+  const explicitHeader = header(0xa0, authEnvelopedHeader.length + authEnvelopedLength);
+  const outerOid = oid(OID.authEnvelopedData);
+  const contentInfoHeader = header(0x30, outerOid.length + explicitHeader.length + authEnvelopedHeader.length + authEnvelopedLength);
+  return concat(contentInfoHeader, outerOid, explicitHeader, authEnvelopedHeader, version, recipientInfos, encryptedContentHeader, typeOid, contentEncryption, ciphertextHeader);
 }
 
 function ridMatches(rid: Element | undefined, me: CertInfo): boolean {
@@ -228,7 +239,8 @@ export async function decryptAuthEnveloped(root: Element, identity: Identity, li
   if (icvLength !== 16 || mac.length !== 16) throw new EnvelopeError('unsupported', `AES-GCM tag of ${mac.length} bytes (ICVlen ${icvLength}; only 16 is accepted)`);
   const encrypted = encryptedContentInfo[2];
   if (!encrypted || (encrypted.tag !== 0x80 && encrypted.tag !== 0xa0)) throw new EnvelopeError('malformed', 'no encryptedContent');
-  const ciphertext = readOctets(encrypted, 'encryptedContent', limits);
+  // Segments (BER streaming) are joined into a new array with room for the tag after it.
+  const ciphertext = readOctets(encrypted, 'encryptedContent', limits, 16);
 
   const me = certInfo(identity.certificate);
   let cek: CryptoKey | undefined;
@@ -248,14 +260,59 @@ export async function decryptAuthEnveloped(root: Element, identity: Identity, li
     throw new EnvelopeError('decrypt', `the message is not encrypted to '${me.subject}'`);
   }
   if ((cek.algorithm as AesKeyAlgorithm).length / 8 !== GCM_LENGTH[contentAlgorithm]) throw new EnvelopeError('decrypt', 'the content-encryption key does not match the content algorithm');
-  const sealed = new Uint8Array(ciphertext.length + 16);
-  sealed.set(ciphertext, 0);
-  sealed.set(mac, ciphertext.length);
   try {
-    const plaintext = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: bs(nonce), additionalData: bs(aad), tagLength: 128 }, cek, sealed));
+    const plaintext = new Uint8Array(await decryptGcm(cek, { name: 'AES-GCM', iv: bs(nonce), additionalData: bs(aad), tagLength: 128 }, ciphertext, mac, root.raw));
     return { contentType, plaintext };
   } catch (error) {
     throw new EnvelopeError('decrypt', 'AES-GCM authentication failed: the message was altered or damaged', { cause: error });
   }
+}
+
+const isPlainArrayBuffer = (buffer: ArrayBufferLike): boolean => Object.prototype.toString.call(buffer) === '[object ArrayBuffer]';
+
+/**
+ * AES-GCM decryption of `ciphertext` with the separate `mac`, without copying the ciphertext.
+ *
+ * WebCrypto wants ciphertext and tag in one buffer; in CMS the 16 bytes after the ciphertext are
+ * the mac's `04 10` header and 14 bytes of the tag. Copying a 50 MB ciphertext only to append the
+ * tag costs as much as the decryption's own input copy, so the tag is written over those 16 bytes
+ * of the envelope, decrypt() is called, and the bytes are put back before anything else runs.
+ * WebCrypto takes its copy of the input when the method is called, before it returns the promise
+ * (WebCrypto spec, "get a copy of the bytes held by the data parameter", step 2 of decrypt()), so
+ * the envelope the caller sees never changes. Never on a SharedArrayBuffer, which other threads
+ * can read meanwhile (WebCrypto refuses views on one anyway). A runtime that read its input late would see the restored bytes and fail
+ * authentication, never accept altered data; that failure is retried on a joined copy.
+ * A ciphertext joined from BER segments (`owned` memory, 16 spare bytes after it) takes the tag
+ * in place.
+ */
+async function decryptGcm(key: CryptoKey, params: AesGcmParams, ciphertext: Uint8Array, mac: Uint8Array, envelope: Uint8Array): Promise<ArrayBuffer> {
+  const tag = mac.slice();
+  const end = ciphertext.byteOffset + ciphertext.length;
+  if (ciphertext.buffer !== envelope.buffer) {
+    // readOctets joined segments into a new array of ours with the 16 spare bytes.
+    const joined = new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.length + 16);
+    joined.set(tag, ciphertext.length);
+    return crypto.subtle.decrypt(params, key, bs(joined));
+  }
+  if (isPlainArrayBuffer(envelope.buffer) && ciphertext.byteOffset >= envelope.byteOffset && end + 16 <= envelope.byteOffset + envelope.length) {
+    const sealed = new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.length + 16);
+    const saved = sealed.slice(ciphertext.length);
+    sealed.set(tag, ciphertext.length);
+    let pending: Promise<ArrayBuffer>;
+    try {
+      pending = crypto.subtle.decrypt(params, key, bs(sealed));
+    } finally {
+      sealed.set(saved, ciphertext.length);
+    }
+    try {
+      return await pending;
+    } catch {
+      // Altered data, or a runtime that copies late: the joined copy below decides.
+    }
+  }
+  const joined = new Uint8Array(ciphertext.length + 16);
+  joined.set(ciphertext, 0);
+  joined.set(tag, ciphertext.length);
+  return crypto.subtle.decrypt(params, key, joined);
 }
 

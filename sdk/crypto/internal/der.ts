@@ -261,9 +261,11 @@ export function readSmallInteger(element: Element | undefined, where: string): n
  * The content octets of an OCTET STRING, joining the segments of a BER constructed OCTET STRING
  * (OpenSSL streams large content that way). A primitive OCTET STRING, or a constructed one with
  * a single segment, is returned as a view. Segments are walked twice (measure, then copy) instead
- * of being collected, so millions of empty segments cost time, not memory.
+ * of being collected, so millions of empty segments cost time, not memory. A joined result is
+ * allocated with `spare` more bytes after it (in its buffer, outside the returned view), so a
+ * caller can append to it without another copy.
  */
-export function readOctets(element: Element, where: string, limits: ReadLimits = defaultLimits): Uint8Array {
+export function readOctets(element: Element, where: string, limits: ReadLimits = defaultLimits, spare = 0): Uint8Array {
   if ((element.tag & 0x20) === 0) return element.value;
   const primitive = element.tag & 0xdf;
   let total = 0;
@@ -275,7 +277,7 @@ export function readOctets(element: Element, where: string, limits: ReadLimits =
     only = segment;
   });
   if (count === 1) return only;
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(total + spare).subarray(0, total);
   let offset = 0;
   walkSegments(element.value, primitive, where, limits, 1, (segment) => {
     out.set(segment, offset);

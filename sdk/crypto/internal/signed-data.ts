@@ -8,49 +8,22 @@
 import { EnvelopeError } from '../errors.js';
 import type { Identity } from '../identity.js';
 import { bs, equalBytes } from './bytes.js';
-import { certInfo, signatureAlgorithmFor, signWith, verifyWith } from './cert.js';
+import { certInfo, signatureAlgorithmFor, verifyWith } from './cert.js';
 import type { CertInfo } from './cert.js';
 import { algorithm, children, concat, contextConstructed, expectTag, header, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, setOf, time, tlv } from './der.js';
 import type { Element, ReadLimits } from './der.js';
 import { DIGESTS, OID } from './oids.js';
-
-/** Byte chunks that will be joined once, at the end, so big contents are copied once only. */
-export interface Chunks {
-  parts: Uint8Array[];
-  length: number;
-}
-
-export function chunks(...parts: Uint8Array[]): Chunks {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  return { parts, length };
-}
-
-/** Wraps chunks in a TLV header without copying them. */
-export function wrap(tag: number, inner: Chunks): Chunks {
-  const head = header(tag, inner.length);
-  return { parts: [head, ...inner.parts], length: head.length + inner.length };
-}
-
-export function join(input: Chunks): Uint8Array {
-  if (input.parts.length === 1) return input.parts[0] as Uint8Array;
-  const out = new Uint8Array(input.length);
-  let offset = 0;
-  for (const part of input.parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** One Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }. */
 export function attribute(type: string, ...values: Uint8Array[]): Uint8Array {
   return sequence(oid(type), setOf(values));
 }
 
-export interface BuildSignedDataInput {
-  /** The eContent bytes (already padded). */
+export interface SignedDataInput {
+  /** The eContent bytes, without the padding. */
   content: Uint8Array;
+  /** Zero bytes that follow the content inside eContent. Default 0. */
+  padding?: number;
   /** eContentType. */
   contentType: string;
   signer: Identity;
@@ -59,74 +32,62 @@ export interface BuildSignedDataInput {
   signingTime: Date;
 }
 
-export interface BuiltSignedData {
-  /** ContentInfo(SignedData) as chunks. */
-  contentInfo: Chunks;
-  /** The signature value, for receipts (originatorSignatureValue). */
-  signature: Uint8Array;
-  /** DER of the signed attributes with the SET tag, for receipts (msgSigDigest). */
-  signedAttributes: Uint8Array;
+/**
+ * ContentInfo(SignedData) around an eContent of `contentLength` bytes, as the bytes before the
+ * eContent (`prefix`) and after it (`suffix`): the caller writes the content itself, once, where
+ * it wants (sign-and-encrypt.ts lays it out inside the envelope).
+ */
+export interface SignedDataLayout {
+  prefix: Uint8Array;
+  suffix: Uint8Array;
 }
 
-/** Builds ContentInfo(SignedData) with one SignerInfo identified by issuer and serial number. */
-export async function buildSignedData(input: BuildSignedDataInput): Promise<BuiltSignedData> {
-  const { content, signer } = input;
-  // The digest runs off the main thread (WebCrypto); meanwhile the content is copied into the
-  // output buffer at the offset its DER prefix will have, so the one unavoidable copy of a big
-  // payload overlaps the hashing instead of following it.
-  const digestPromise = crypto.subtle.digest('SHA-256', bs(content));
+/** The signed attributes (DER SET OF, what is signed) for a content whose SHA-256 is `digest`. */
+export function signedAttributesFor(input: SignedDataInput, digest: Uint8Array): Uint8Array {
+  return setOf([attribute(OID.contentType, oid(input.contentType)), attribute(OID.signingTime, time(input.signingTime)), attribute(OID.messageDigest, octetString(digest)), ...input.attributes]);
+}
+
+/** The longest DER signature `key` can make, so a layout planned before signing is never too short. */
+export function maxSignatureLength(key: CryptoKey): number {
+  if (key.algorithm.name === 'ECDSA') {
+    const size = ({ 'P-256': 32, 'P-384': 48, 'P-521': 66 } as Record<string, number>)[(key.algorithm as EcKeyAlgorithm).namedCurve] ?? 66;
+    // SEQUENCE { INTEGER r, INTEGER s }, each integer with a possible leading zero; header up to 3 bytes.
+    return 3 + 2 * (2 + size + 1);
+  }
+  return ((key.algorithm as RsaHashedKeyAlgorithm).modulusLength + 7) >> 3;
+}
+
+/** Lays out ContentInfo(SignedData) with one SignerInfo identified by issuer and serial number. */
+export function signedDataLayout(input: SignedDataInput, signedAttributes: Uint8Array, signature: Uint8Array): SignedDataLayout {
+  const { signer } = input;
+  const contentLength = input.content.length + (input.padding ?? 0);
   const signerCert = certInfo(signer.certificate);
-  const signatureAlgorithm = signatureAlgorithmFor(signer.signingKey);
   // RFC 5652 §5.1: version 1 for id-data with issuerAndSerialNumber, 3 for other eContentTypes.
   const version = integer(input.contentType === OID.data ? 1 : 3);
   const digestAlgorithms = tlv(0x31, algorithm(OID.sha256));
   const eContentType = oid(input.contentType);
   const certificates = contextConstructed(0, signer.certificate, ...signer.chain);
-  const assemble = (signedAttributes: Uint8Array, signature: Uint8Array): { prefix: Uint8Array; suffix: Uint8Array } => {
-    const signerInfo = sequence(
-      integer(1),
-      signerCert.issuerAndSerial,
-      algorithm(OID.sha256),
-      // [0] IMPLICIT SET OF Attribute: the same bytes as the signed SET, tag 0xA0.
-      tlv(0xa0, signedAttributes.subarray(lengthOfHeader(signedAttributes))),
-      signatureAlgorithm,
-      octetString(signature),
-    );
-    const suffix = concat(certificates, tlv(0x31, signerInfo));
-    const octetHeader = header(0x04, content.length);
-    const explicitHeader = header(0xa0, octetHeader.length + content.length);
-    const encapsulatedLength = eContentType.length + explicitHeader.length + octetHeader.length + content.length;
-    const encapsulatedHeader = header(0x30, encapsulatedLength);
-    const signedDataLength = version.length + digestAlgorithms.length + encapsulatedHeader.length + encapsulatedLength + suffix.length;
-    const signedDataHeader = header(0x30, signedDataLength);
-    const contentHeader = header(0xa0, signedDataHeader.length + signedDataLength);
-    const contentInfoOid = oid(OID.signedData);
-    const contentInfoHeader = header(0x30, contentInfoOid.length + contentHeader.length + signedDataHeader.length + signedDataLength);
-    const prefix = concat(contentInfoHeader, contentInfoOid, contentHeader, signedDataHeader, version, digestAlgorithms, encapsulatedHeader, eContentType, explicitHeader, octetHeader);
-    return { prefix, suffix };
-  };
-  const attributesFor = (digest: Uint8Array): Uint8Array =>
-    setOf([attribute(OID.contentType, oid(input.contentType)), attribute(OID.signingTime, time(input.signingTime)), attribute(OID.messageDigest, octetString(digest)), ...input.attributes]);
-  // Estimate with the longest signature this key can make; lengths only change the prefix size
-  // when they cross a power of 256, which the check below catches.
-  const maxSignature = signer.signingKey.algorithm.name === 'ECDSA' ? 72 : ((signer.signingKey.algorithm as RsaHashedKeyAlgorithm).modulusLength + 7) >> 3;
-  const estimate = assemble(attributesFor(new Uint8Array(32)), new Uint8Array(maxSignature));
-  const out = new Uint8Array(estimate.prefix.length + content.length + estimate.suffix.length);
-  out.set(content, estimate.prefix.length);
-
-  const digest = new Uint8Array(await digestPromise);
-  const signedAttributes = attributesFor(digest);
-  const signature = await signWith(signer.signingKey, signedAttributes);
-  const { prefix, suffix } = assemble(signedAttributes, signature);
-  let der: Uint8Array;
-  if (prefix.length === estimate.prefix.length && suffix.length <= estimate.suffix.length) {
-    out.set(prefix, 0);
-    out.set(suffix, prefix.length + content.length);
-    der = out.subarray(0, prefix.length + content.length + suffix.length);
-  } else {
-    der = concat(prefix, content, suffix);
-  }
-  return { contentInfo: chunks(der), signature, signedAttributes };
+  const signerInfo = sequence(
+    integer(1),
+    signerCert.issuerAndSerial,
+    algorithm(OID.sha256),
+    // [0] IMPLICIT SET OF Attribute: the same bytes as the signed SET, tag 0xA0.
+    tlv(0xa0, signedAttributes.subarray(lengthOfHeader(signedAttributes))),
+    signatureAlgorithmFor(signer.signingKey),
+    octetString(signature),
+  );
+  const suffix = concat(certificates, tlv(0x31, signerInfo));
+  const octetHeader = header(0x04, contentLength);
+  const explicitHeader = header(0xa0, octetHeader.length + contentLength);
+  const encapsulatedLength = eContentType.length + explicitHeader.length + octetHeader.length + contentLength;
+  const encapsulatedHeader = header(0x30, encapsulatedLength);
+  const signedDataLength = version.length + digestAlgorithms.length + encapsulatedHeader.length + encapsulatedLength + suffix.length;
+  const signedDataHeader = header(0x30, signedDataLength);
+  const contentHeader = header(0xa0, signedDataHeader.length + signedDataLength);
+  const contentInfoOid = oid(OID.signedData);
+  const contentInfoHeader = header(0x30, contentInfoOid.length + contentHeader.length + signedDataHeader.length + signedDataLength);
+  const prefix = concat(contentInfoHeader, contentInfoOid, contentHeader, signedDataHeader, version, digestAlgorithms, encapsulatedHeader, eContentType, explicitHeader, octetHeader);
+  return { prefix, suffix };
 }
 
 function lengthOfHeader(der: Uint8Array): number {

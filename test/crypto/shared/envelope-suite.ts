@@ -94,6 +94,43 @@ export const envelopeSuite: SuiteCase[] = [
     },
   },
   {
+    // openEnvelope writes the tag over the 16 bytes after the ciphertext while it calls decrypt()
+    // and puts them back at once (auth-enveloped-data.ts): the caller must never see a change.
+    name: "open leaves the caller's envelope untouched, also inside a larger buffer and after a failure",
+    run: async (ctx) => {
+      const payload = new Uint8Array(300_000);
+      for (let i = 0; i < payload.length; i += 65536) crypto.getRandomValues(payload.subarray(i, i + 65536));
+      const { envelope } = await ctx.sdk.sealEnvelope(payload, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+      const original = envelope.slice();
+      const framed = new Uint8Array(envelope.length + 64);
+      framed.set(envelope, 32);
+      const inside = framed.subarray(32, 32 + envelope.length);
+      for (const input of [envelope, inside]) {
+        const opened = await ctx.sdk.openEnvelope(input, openOptions(ctx, ctx.carol.identity));
+        assert(sameBytes(opened.payload, payload), 'payload');
+        assert(sameBytes(input, original), 'envelope unchanged after open');
+      }
+      const altered = envelope.slice();
+      altered[altered.length - 30] = (altered[altered.length - 30] as number) ^ 1; // in the ciphertext
+      const alteredCopy = altered.slice();
+      await rejectsWith(ctx.sdk.openEnvelope(altered, openOptions(ctx, ctx.carol.identity)), 'ERR_ENVELOPE_DECRYPT');
+      assert(sameBytes(altered, alteredCopy), 'envelope unchanged after a failed open');
+    },
+  },
+  {
+    // What the copy-free open relies on for speed (not for safety: a late copy fails closed and
+    // is retried on a copy): WebCrypto takes its copy of the data when decrypt() is called.
+    name: "this runtime's WebCrypto copies the decrypt() input when called",
+    run: async () => {
+      const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+      const iv = new Uint8Array(12);
+      const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, text('copied at call time') as Uint8Array<ArrayBuffer>));
+      const pending = crypto.subtle.decrypt({ name: 'AES-GCM', iv }, key, sealed);
+      sealed.fill(0);
+      assert(new TextDecoder().decode(await pending) === 'copied at call time', 'decrypt used the bytes as they were when called');
+    },
+  },
+  {
     name: 'a flipped tag byte fails with ERR_ENVELOPE_DECRYPT',
     run: async (ctx) => {
       const { envelope } = await ctx.sdk.sealEnvelope(text('x'), { sender: ctx.jane.identity, recipients: [ctx.bob.identity.certificate], now: ctx.at });

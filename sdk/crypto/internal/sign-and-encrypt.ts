@@ -1,0 +1,91 @@
+/**
+ * Sign then encrypt, written into one buffer: ContentInfo(AuthEnvelopedData(ContentInfo(SignedData))).
+ *
+ * Why this shape (bench/envelope/README.md has the measurements): at 50 MB every copy of the
+ * payload into fresh memory costs about as much as the AES-GCM pass itself, because the kernel
+ * maps and zeroes each new page on first touch. WebCrypto already makes three fresh 50 MB buffers
+ * (its copy of the digest input, its copy of the encryption input, the ciphertext), and so does
+ * any WebCrypto envelope. Sealpost adds one: the message itself. Every length is known before
+ * encrypting (GCM ciphertext = plaintext length; the signature's longest DER form is known), so
+ * the payload is copied once, straight to where the SignedData sits inside the message buffer;
+ * the plaintext SignedData is encrypted from there, and the ciphertext is copied back over it
+ * (memory already touched, and no plaintext copy of the payload is left behind).
+ */
+import { bs, randomBytes } from './bytes.js';
+import { signWith } from './cert.js';
+import { authEnvelopedHead, MAC_FIELD_LENGTH, recipientInfosFor } from './auth-enveloped-data.js';
+import { OID } from './oids.js';
+import { maxSignatureLength, signedAttributesFor, signedDataLayout } from './signed-data.js';
+import type { SignedDataInput, SignedDataLayout } from './signed-data.js';
+
+export interface SignAndEncryptInput extends SignedDataInput {
+  /** Recipient certificates (DER). */
+  recipients: Uint8Array[];
+  /** A random UKM in each KeyAgreeRecipientInfo. */
+  ukm: boolean;
+}
+
+export interface SignedAndEncrypted {
+  /** DER ContentInfo(AuthEnvelopedData). */
+  envelope: Uint8Array;
+  /** The signature value (receipts bind to it). */
+  signature: Uint8Array;
+  /** The signed attributes as signed (DER SET OF). */
+  signedAttributes: Uint8Array;
+}
+
+interface Plan {
+  head: Uint8Array;
+  /** Length of ContentInfo(SignedData), which is also the ciphertext length. */
+  signedLength: number;
+  /** Where the eContent starts in the message. */
+  contentOffset: number;
+  total: number;
+}
+
+export async function signAndEncrypt(input: SignAndEncryptInput): Promise<SignedAndEncrypted> {
+  const { content, signer } = input;
+  const contentLength = content.length + (input.padding ?? 0);
+  // Without padding, the payload is hashed as given while it is copied into place: WebCrypto takes
+  // its own copy when called and hashes off the main thread.
+  const early = contentLength === content.length ? crypto.subtle.digest('SHA-256', bs(content)) : undefined;
+  early?.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
+  const cek = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
+  const nonce = randomBytes(12);
+  const recipientInfos = await recipientInfosFor(cek, input.recipients, { ukm: input.ukm });
+  const plan = (layout: SignedDataLayout): Plan => {
+    const signedLength = layout.prefix.length + contentLength + layout.suffix.length;
+    const head = authEnvelopedHead(OID.data, nonce, recipientInfos, signedLength);
+    return { head, signedLength, contentOffset: head.length + layout.prefix.length, total: head.length + signedLength + MAC_FIELD_LENGTH };
+  };
+  // Planned with the longest signature the key can make: the real one is at most that long.
+  const planned = plan(signedDataLayout(input, signedAttributesFor(input, new Uint8Array(32)), new Uint8Array(maxSignatureLength(signer.signingKey))));
+  let buffer = new Uint8Array(planned.total);
+  buffer.set(content, planned.contentOffset); // the one copy of the payload; padding stays zero
+  const digest = new Uint8Array(await (early ?? crypto.subtle.digest('SHA-256', bs(buffer.subarray(planned.contentOffset, planned.contentOffset + contentLength)))));
+  const signedAttributes = signedAttributesFor(input, digest);
+  const signature = await signWith(signer.signingKey, signedAttributes);
+  const layout = signedDataLayout(input, signedAttributes, signature);
+  const actual = plan(layout);
+  if (actual.total > buffer.length) {
+    // Cannot happen with maxSignatureLength; kept so a wrong estimate costs a copy, not a bad message.
+    const larger = new Uint8Array(actual.total);
+    larger.set(buffer.subarray(planned.contentOffset, planned.contentOffset + contentLength), actual.contentOffset);
+    buffer = larger;
+  } else if (actual.contentOffset !== planned.contentOffset) {
+    // A shorter signature moved a length across a DER length-octet boundary (rare): shift in place.
+    buffer.copyWithin(actual.contentOffset, planned.contentOffset, planned.contentOffset + contentLength);
+  }
+  const envelope = buffer.subarray(0, actual.total);
+  const plainStart = actual.head.length;
+  const plainEnd = plainStart + actual.signedLength;
+  envelope.set(actual.head, 0);
+  envelope.set(layout.prefix, plainStart);
+  envelope.set(layout.suffix, actual.contentOffset + contentLength);
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: bs(nonce), tagLength: 128 }, cek, bs(envelope.subarray(plainStart, plainEnd))));
+  envelope.set(sealed.subarray(0, actual.signedLength), plainStart);
+  envelope[plainEnd] = 0x04;
+  envelope[plainEnd + 1] = 0x10;
+  envelope.set(sealed.subarray(actual.signedLength), plainEnd + 2);
+  return { envelope, signature, signedAttributes };
+}
