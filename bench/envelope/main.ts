@@ -1,78 +1,78 @@
 /**
- * `npm run bench -- envelope [--json] [--runs N] [--sizes 1,10,50]`: seal and open 1, 10 and 50 MB
- * with Sealpost, with the `openssl cms` CLI (sign + encrypt, decrypt + verify: two CLI steps each,
- * files in a temporary directory) and with the raw WebCrypto floor (ECDSA P-256 + ECDH P-256 /
- * HKDF-SHA-256 + AES-256-GCM, no CMS at all), side by side in one process run. Every figure is the
- * median of N runs in milliseconds. The Sealpost and OpenSSL outputs are checked (the payload
- * comes back byte for byte) before anything is timed.
+ * `npm run bench -- envelope [--json] [--runs N] [--sizes 1KB,1MB,10MB,50MB] [--stages]`: seal and
+ * open with Sealpost, with the `openssl cms` CLI (sign + encrypt, decrypt + verify: two CLI steps
+ * each, files in a temporary directory) and with the raw WebCrypto floor, interleaved in one
+ * process. Method and figures: bench/envelope/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createDevCa, generateIdentity, MemorySeenStore, openEnvelope, sealEnvelope, toPem, TrustStore } from '@sealpost/sdk/crypto';
+import { floorFor } from './floor.js';
+import { median, stages } from './stages.js';
 
-const MB = 1024 * 1024;
-type Impl = 'sealpost' | 'openssl' | 'webcrypto';
+const KB = 1024;
+const MB = 1024 * KB;
+const IMPLS = ['sealpost', 'openssl', 'webcrypto'] as const;
+type Impl = (typeof IMPLS)[number];
 type Op = 'seal' | 'open';
 
-function payloadOf(size: number): Uint8Array {
+/** A full collection before each sample, so one sample's 50 MB garbage is not collected in the next. */
+const gc: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+function payloadOf(size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   for (let offset = 0; offset < size; offset += 65536) crypto.getRandomValues(out.subarray(offset, Math.min(size, offset + 65536)));
   return out;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+/** `1KB`, `50MB`, or a bare number of MB (the older form). */
+function parseSize(text: string): { label: string; bytes: number } {
+  const match = /^(\d+)(KB|MB)?$/i.exec(text.trim());
+  if (!match) throw new RangeError(`--sizes: '${text}' is not like 1KB or 50MB`);
+  const unit = (match[2] ?? 'MB').toUpperCase();
+  return { label: `${match[1]}${unit}`, bytes: Number(match[1]) * (unit === 'KB' ? KB : MB) };
+}
+
+interface Samples {
+  wall: Record<Impl, number[]>;
+  /** Process CPU time (main thread + WebCrypto's worker threads); not measured for the openssl child processes. */
+  cpu: Record<Impl, number[]>;
 }
 
 /**
- * Times the implementations round-robin (one run of each, then the next round), so that load
- * from other processes on a shared machine hits all of them alike; returns each one's median.
+ * Runs the implementations interleaved: each round runs every one once, starting with a different
+ * one each round, so load from other processes and the order itself hit all of them alike. The
+ * first `warmup` rounds are not recorded.
  */
-async function timeSideBySide(runs: number, fns: Record<Impl, () => Promise<unknown> | unknown>): Promise<Record<Impl, number>> {
-  const samples: Record<Impl, number[]> = { sealpost: [], openssl: [], webcrypto: [] };
-  for (let i = 0; i < runs; i++) {
-    for (const impl of Object.keys(fns) as Impl[]) {
-      (globalThis as { gc?: () => void }).gc?.();
+async function interleaved(runs: number, warmup: number, fns: Record<Impl, () => Promise<unknown> | unknown>): Promise<Samples> {
+  const samples: Samples = { wall: { sealpost: [], openssl: [], webcrypto: [] }, cpu: { sealpost: [], openssl: [], webcrypto: [] } };
+  for (let round = 0; round < warmup + runs; round++) {
+    for (let i = 0; i < IMPLS.length; i++) {
+      const impl = IMPLS[(round + i) % IMPLS.length] as Impl;
+      gc();
+      const cpu = process.cpuUsage();
       const start = performance.now();
       await fns[impl]();
-      samples[impl].push(performance.now() - start);
+      const wall = performance.now() - start;
+      const used = process.cpuUsage(cpu);
+      if (round < warmup) continue;
+      samples.wall[impl].push(wall);
+      samples.cpu[impl].push((used.user + used.system) / 1000);
     }
   }
-  return { sealpost: median(samples.sealpost), openssl: median(samples.openssl), webcrypto: median(samples.webcrypto) };
+  return samples;
 }
 
 function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1024 * MB });
-}
-
-/** The floor: what any WebCrypto envelope must do at least, without CMS. */
-async function webcryptoFloor(signing: CryptoKeyPair, recipient: CryptoKeyPair) {
-  const kdf = async (ephemeralPrivate: CryptoKey, peerPublic: CryptoKey, usage: KeyUsage) => {
-    const z = await crypto.subtle.deriveBits({ name: 'ECDH', public: peerPublic }, ephemeralPrivate, 256);
-    const base = await crypto.subtle.importKey('raw', z, 'HKDF', false, ['deriveKey']);
-    return crypto.subtle.deriveKey({ name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: new Uint8Array(0) }, base, { name: 'AES-GCM', length: 256 }, false, [usage]);
-  };
-  return {
-    seal: async (payload: Uint8Array<ArrayBuffer>) => {
-      const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signing.privateKey, payload);
-      const ephemeral = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair;
-      const key = await kdf(ephemeral.privateKey, recipient.publicKey, 'encrypt');
-      const iv = crypto.getRandomValues(new Uint8Array(12));
-      const ciphertext = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, payload);
-      return { signature, ephemeral: ephemeral.publicKey, iv, ciphertext };
-    },
-    open: async (sealed: { signature: ArrayBuffer; ephemeral: CryptoKey; iv: Uint8Array<ArrayBuffer>; ciphertext: ArrayBuffer }) => {
-      const key = await kdf(recipient.privateKey, sealed.ephemeral, 'decrypt');
-      const plaintext = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv }, key, sealed.ciphertext);
-      if (!(await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, signing.publicKey, sealed.signature, plaintext))) throw new Error('floor: bad signature');
-      return plaintext;
-    },
-  };
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
@@ -81,20 +81,44 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+interface CaseFigures {
+  /** Median wall time, ms. */
+  ms: Record<Impl, number>;
+  /** Median over rounds of (Sealpost time / floor time) in the same round. */
+  pairedRatio: number;
+  /** Median CPU time, ms (Sealpost and the floor only). */
+  cpuMs: { sealpost: number; webcrypto: number };
+}
+
+function summarise(samples: Samples): CaseFigures {
+  const ms = { sealpost: median(samples.wall.sealpost), openssl: median(samples.wall.openssl), webcrypto: median(samples.wall.webcrypto) };
+  const ratios = samples.wall.sealpost.map((value, i) => value / (samples.wall.webcrypto[i] as number));
+  return { ms, pairedRatio: median(ratios), cpuMs: { sealpost: median(samples.cpu.sealpost), webcrypto: median(samples.cpu.webcrypto) } };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, runs: { type: 'string' }, sizes: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, runs: { type: 'string' }, warmup: { type: 'string' }, sizes: { type: 'string' }, stages: { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- envelope [--json] [--runs N] [--sizes 1,10,50]\n');
+    process.stdout.write('usage: npm run bench -- envelope [--json] [--runs N (default 9)] [--warmup N (default 2)] [--sizes 1KB,1MB,10MB,50MB] [--stages]\n');
     return 0;
   }
-  const runs = values.runs ? Number(values.runs) : 5;
-  const sizes = (values.sizes ?? '1,10,50').split(',').map(Number);
+  const runs = values.runs ? Number(values.runs) : 9;
+  const warmup = values.warmup ? Number(values.warmup) : 2;
+  if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(warmup) || warmup < 0) {
+    process.stderr.write('--runs must be a positive integer and --warmup a non-negative one\n');
+    return 2;
+  }
+  const sizes = (values.sizes ?? '1KB,1MB,10MB,50MB').split(',').map(parseSize);
   const log = (text: string) => void (values.json ? process.stderr : process.stdout).write(text);
 
   const ca = await createDevCa();
   const jane = await generateIdentity({ name: 'Bench Sender', address: 'sender@bench.example', issuer: ca.identity });
   const carol = await generateIdentity({ name: 'Bench Recipient', address: 'recipient@bench.example', issuer: ca.identity });
   const trust = new TrustStore().addAnchor(ca.identity.certificate);
+  if (values.stages) {
+    for (const size of sizes) log(await stages(size.label, size.bytes, runs, gc, jane.identity, carol.identity, trust));
+    return 0;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-'));
   const file = (name: string) => join(dir, name);
   writeFileSync(file('ca.pem'), toPem(ca.identity.certificate, 'CERTIFICATE'));
@@ -102,14 +126,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   writeFileSync(file('sender.key'), toPem(await jane.exportEncryptedKey('bench', { iterations: 1000 }), 'ENCRYPTED PRIVATE KEY'));
   writeFileSync(file('recip.pem'), toPem(carol.identity.certificate, 'CERTIFICATE'));
   writeFileSync(file('recip.key'), toPem(await carol.exportEncryptedKey('bench', { iterations: 1000 }), 'ENCRYPTED PRIVATE KEY'));
-  const signing = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
-  const recipientPair = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])) as CryptoKeyPair;
-  const floor = await webcryptoFloor(signing, recipientPair);
+  // The floor uses the same keys as Sealpost and, like Sealpost, wraps the key for the recipient and the sender.
+  const floor = floorFor(jane.identity, [carol.identity.certificate, jane.identity.certificate], carol.identity);
 
-  const cases: Record<string, Record<Op, Record<Impl, number>>> = {};
+  const cases: Record<string, Record<Op, CaseFigures>> = {};
   try {
-    for (const sizeMb of sizes) {
-      const payload = payloadOf(sizeMb * MB) as Uint8Array<ArrayBuffer>;
+    for (const size of sizes) {
+      const payload = payloadOf(size.bytes);
       writeFileSync(file('plain.bin'), payload);
       const sealOptions = { sender: jane.identity, recipients: [carol.identity.certificate] };
       const openOptions = () => ({ identity: carol.identity, trust, seenStore: new MemorySeenStore() });
@@ -128,32 +151,48 @@ export async function main(argv: readonly string[]): Promise<number> {
       opensslSeal();
       opensslOpen();
       if (!same(new Uint8Array(readFileSync(file('out.bin'))), payload)) throw new Error('openssl round trip failed');
-      if (!same(new Uint8Array(await floor.open(await floor.seal(payload))), payload)) throw new Error('webcrypto floor round trip failed');
-
-      log(`${sizeMb} MB: `);
       const sealed = await floor.seal(payload);
-      const figures: Record<Op, Record<Impl, number>> = {
-        seal: await timeSideBySide(runs, { sealpost: () => sealEnvelope(payload, sealOptions), openssl: opensslSeal, webcrypto: () => floor.seal(payload) }),
-        open: await timeSideBySide(runs, { sealpost: () => openEnvelope(envelope, openOptions()), openssl: opensslOpen, webcrypto: () => floor.open(sealed) }),
-      };
-      cases[`${sizeMb}MB`] = figures;
-      log('done\n');
+      if (!same(new Uint8Array(await floor.open(sealed)), payload)) throw new Error('webcrypto floor round trip failed');
+
+      log(`${size.label}: `);
+      const seal = await interleaved(runs, warmup, { sealpost: () => sealEnvelope(payload, sealOptions), openssl: opensslSeal, webcrypto: () => floor.seal(payload) });
+      log('seal ');
+      const open = await interleaved(runs, warmup, { sealpost: () => openEnvelope(envelope, openOptions()), openssl: opensslOpen, webcrypto: () => floor.open(sealed) });
+      cases[size.label] = { seal: summarise(seal), open: summarise(open) };
+      log('open\n');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 
   if (values.json) {
-    process.stdout.write(JSON.stringify({ bench: 'envelope', unit: 'ms', cases }) + '\n');
+    // `cases` is the shape issue 4 asks for; the rest adds the paired ratios and CPU times.
+    const out = {
+      bench: 'envelope',
+      unit: 'ms',
+      node: process.version,
+      runs,
+      cases: Object.fromEntries(Object.entries(cases).map(([size, ops]) => [size, { seal: ops.seal.ms, open: ops.open.ms }])),
+      pairedRatio: Object.fromEntries(Object.entries(cases).map(([size, ops]) => [size, { seal: ops.seal.pairedRatio, open: ops.open.pairedRatio }])),
+      cpu: Object.fromEntries(Object.entries(cases).map(([size, ops]) => [size, { seal: ops.seal.cpuMs, open: ops.open.cpuMs }])),
+    };
+    process.stdout.write(JSON.stringify(out) + '\n');
     return 0;
   }
-  const lines = [`envelope bench: median of ${runs} runs, ms (node ${process.version}, ${process.platform}/${process.arch})`, '', 'size   op    sealpost   openssl  webcrypto  sealpost/openssl  sealpost/webcrypto'];
+  const lines = [
+    `envelope bench: median of ${runs} interleaved rounds after ${warmup} warm-up, wall ms (node ${process.version}, ${process.platform}/${process.arch})`,
+    '',
+    'size   op    sealpost   openssl  webcrypto  /openssl  /webcrypto  paired   cpu: sealpost  webcrypto  ratio',
+  ];
   for (const [size, ops] of Object.entries(cases)) {
     for (const op of ['seal', 'open'] as const) {
-      const f = ops[op];
-      lines.push(`${size.padEnd(6)} ${op.padEnd(5)} ${f.sealpost.toFixed(1).padStart(8)} ${f.openssl.toFixed(1).padStart(9)} ${f.webcrypto.toFixed(1).padStart(10)} ${(f.sealpost / f.openssl).toFixed(2).padStart(17)} ${(f.sealpost / f.webcrypto).toFixed(2).padStart(19)}`);
+      const { ms, pairedRatio, cpuMs } = ops[op];
+      lines.push(
+        `${size.padEnd(6)} ${op.padEnd(5)} ${ms.sealpost.toFixed(1).padStart(8)} ${ms.openssl.toFixed(1).padStart(9)} ${ms.webcrypto.toFixed(1).padStart(10)} ${(ms.sealpost / ms.openssl).toFixed(2).padStart(9)} ${(ms.sealpost / ms.webcrypto).toFixed(2).padStart(11)} ${pairedRatio.toFixed(2).padStart(7)} ${cpuMs.sealpost.toFixed(1).padStart(14)} ${cpuMs.webcrypto.toFixed(1).padStart(10)} ${(cpuMs.sealpost / cpuMs.webcrypto).toFixed(2).padStart(6)}`,
+      );
     }
   }
+  lines.push('', '/openssl, /webcrypto: ratio of the medians; paired: median of the per-round ratios to the floor; cpu: process CPU time incl. WebCrypto threads.');
   process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
