@@ -9,7 +9,7 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { toPem } from '@sealpost/sdk/crypto';
 import { SIGNATURE_HEADER, signAnswer } from '@sealpost/sdk/directory';
-import { publishRelay } from './publish-relay.js';
+import { findRelayUrl, publishRelay } from './publish-relay.js';
 
 /** The JSON served at `/.well-known/sealpost`. */
 export interface WellKnownSealpost {
@@ -32,10 +32,13 @@ export const wellKnownPlugin = fp(
   async (app) => {
     const config = app.relay;
     const domain = config.domain!;
-    const baseOf = (request: FastifyRequest): string => config.publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
+    // The signed document names the relay's configured or published URL; the request's Host header
+    // (attacker-chosen) only when the relay knows neither (plain development setups).
+    const baseOf = async (request: FastifyRequest): Promise<string> =>
+      config.publicUrl?.replace(/\/$/, '') ?? (config.directory ? await findRelayUrl(config.directory.store, domain) : undefined) ?? `${request.protocol}://${request.host}`;
 
     app.get(WELL_KNOWN_PATH, async (request, reply) => {
-      const relay = baseOf(request);
+      const relay = await baseOf(request);
       const body: WellKnownSealpost = {
         domain,
         relay,
