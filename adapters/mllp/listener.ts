@@ -102,7 +102,12 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
     });
   };
 
-  const answer = async (payload: Uint8Array): Promise<Uint8Array | undefined> => {
+  type Reply = Uint8Array | undefined;
+  const isPromise = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | undefined)?.then === 'function';
+
+  // Synchronous unless the store (group commit) or the application returns a promise: a plain
+  // listener answers within the 'data' callback, without a microtask hop per message.
+  const answer = (payload: Uint8Array): Reply | Promise<Reply> => {
     let message: Hl7Message;
     try {
       message = parseMessage(payload);
@@ -114,22 +119,28 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
     }
     const key = `${message.getRaw('MSH-3') ?? ''}|${message.getRaw('MSH-4') ?? ''}|${message.controlId}`;
     if (mode === 'enhanced') {
-      let stored: 'stored' | 'duplicate';
-      try {
-        stored = await put(key, payload);
-      } catch (error) {
+      const committed = (stored: 'stored' | 'duplicate'): Reply => {
+        const reply = ack(message, { code: 'CA' });
+        if (stored === 'stored') {
+          accepted++;
+          // The application runs after the commit: its failure cannot undo a message already on disk.
+          Promise.resolve()
+            .then(() => options.onMessage?.(message, payload))
+            .catch((error: unknown) => report(error as Error));
+        }
+        return reply;
+      };
+      const failed = (error: unknown): Reply => {
         report(error as Error);
         return ack(message, { code: 'CE', text: 'Message could not be stored' });
+      };
+      let stored: 'stored' | 'duplicate' | Promise<'stored' | 'duplicate'>;
+      try {
+        stored = put(key, payload);
+      } catch (error) {
+        return failed(error);
       }
-      const reply = ack(message, { code: 'CA' });
-      if (stored === 'stored') {
-        accepted++;
-        // The application runs after the commit: its failure cannot undo a message already on disk.
-        Promise.resolve()
-          .then(() => options.onMessage?.(message, payload))
-          .catch((error: unknown) => report(error as Error));
-      }
-      return reply;
+      return isPromise(stored) ? stored.then(committed, failed) : committed(stored);
     }
     if (options.store) {
       let stored: 'stored' | 'duplicate';
@@ -141,16 +152,22 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
       }
       if (stored === 'duplicate') return ack(message, { code: 'AA', text: 'Duplicate: already received' });
     }
-    let result: MllpHandlerResult | void;
-    try {
-      result = await options.onMessage?.(message, payload);
-    } catch (error) {
+    const finish = (result: MllpHandlerResult | void): Reply => {
+      const code = result?.code ?? 'AA';
+      if (code === 'AA') accepted++;
+      return ack(message, result?.text === undefined ? { code } : { code, text: result.text });
+    };
+    const appFailed = (error: unknown): Reply => {
       report(error as Error);
-      result = { code: 'AE', text: 'Application internal error' };
+      return finish({ code: 'AE', text: 'Application internal error' });
+    };
+    let result: MllpHandlerResult | void | Promise<MllpHandlerResult | void>;
+    try {
+      result = options.onMessage?.(message, payload);
+    } catch (error) {
+      return appFailed(error);
     }
-    const code = result?.code ?? 'AA';
-    if (code === 'AA') accepted++;
-    return ack(message, result?.text === undefined ? { code } : { code, text: result.text });
+    return isPromise(result) ? result.then(finish, appFailed) : finish(result);
   };
 
   const server: Server = createServer((socket) => {
@@ -160,28 +177,44 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
     const decoder = createMllpDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
     const queue: Uint8Array[] = [];
     let running = false;
-    const drain = async (): Promise<void> => {
-      if (running) return;
-      running = true;
+    const write = (acks: Reply[]): void => {
+      if (socket.destroyed) return;
+      if (acks.length === 1) {
+        if (acks[0]) socket.write(encodeMllpFrame(acks[0]));
+      } else {
+        socket.cork();
+        for (const a of acks) if (a) socket.write(encodeMllpFrame(a));
+        socket.uncork();
+      }
+      if (queue.length < maxPending && socket.isPaused()) socket.resume();
+    };
+    const fail = (error: unknown): void => {
+      running = false;
+      report(error as Error);
+      socket.destroy();
+    };
+    // Answers the queue in order. Enhanced mode answers every frame already queued together (they
+    // join one group commit); original mode hands messages to the application one at a time and
+    // waits for a promised answer before the next. Returns when it must wait; the promise's
+    // continuation carries on.
+    const drain = (): void => {
       try {
         while (queue.length > 0 && !socket.destroyed) {
-          // Enhanced mode answers every frame already queued together (they join one group
-          // commit); ACKs still leave in arrival order. Original mode hands messages to the
-          // application one at a time.
           const payloads = mode === 'enhanced' ? queue.splice(0) : [queue.shift()!];
-          const acks = payloads.length === 1 ? [await answer(payloads[0]!)] : await Promise.all(payloads.map(answer));
-          if (!socket.destroyed) {
-            socket.cork();
-            for (const a of acks) if (a) socket.write(encodeMllpFrame(a));
-            socket.uncork();
+          const replies = payloads.map(answer);
+          if (replies.some(isPromise)) {
+            running = true;
+            Promise.all(replies).then((acks) => {
+              write(acks);
+              running = false;
+              drain();
+            }, fail);
+            return;
           }
-          if (queue.length < maxPending && socket.isPaused()) socket.resume();
+          write(replies as Reply[]);
         }
       } catch (error) {
-        report(error as Error);
-        socket.destroy();
-      } finally {
-        running = false;
+        fail(error);
       }
     };
     socket.on('data', (chunk: Uint8Array) => {
@@ -190,7 +223,7 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
         else report(item.error);
       }
       if (queue.length >= maxPending) socket.pause();
-      void drain();
+      if (!running) drain();
     });
     socket.on('error', (error) => report(error));
     socket.on('close', () => sockets.delete(socket));
