@@ -16,6 +16,7 @@
  * - `memory-folder`: an in-memory inbox into the folder: the pipeline without the relay's HTTP.
  *
  * Receipts go to an in-memory sink (counted): they are made (signed, sealed) but not submitted.
+ * `--no-receipts`: the lab asks for none (the pipeline makes none), to separate their cost.
  * Bounded by N (default 1000) per case, 100 for the FHIR case (`--fhir-letters`). Every case checks that each letter was filed exactly once.
  */
 import { spawn } from 'node:child_process';
@@ -83,11 +84,11 @@ interface Parties {
   trust: TrustStore;
 }
 
-async function sealAll(parties: Parties, n: number, tag: string): Promise<{ messageId: string; envelope: Uint8Array }[]> {
+async function sealAll(parties: Parties, n: number, tag: string, receipt: boolean): Promise<{ messageId: string; envelope: Uint8Array }[]> {
   return mapLimited(Array.from({ length: n }, (_, i) => i), 8, async (i) => {
     const messageId = crypto.randomUUID();
     const payload = new TextEncoder().encode(oru4k(`${tag}${i}`));
-    const { envelope } = await sealEnvelope(payload, { sender: parties.lab.identity, recipients: [parties.gp.identity.certificate], messageId, receipt: true, mediaType: 'application/hl7-v2' });
+    const { envelope } = await sealEnvelope(payload, { sender: parties.lab.identity, recipients: [parties.gp.identity.certificate], messageId, receipt, mediaType: 'application/hl7-v2' });
     return { messageId, envelope };
   });
 }
@@ -194,9 +195,9 @@ function cacheSpkiImports(): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, 'no-receipts': { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--cache-spki]\n');
+    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--cache-spki] [--no-receipts]\n');
     return 0;
   }
   if (values['cache-spki']) cacheSpkiImports();
@@ -215,7 +216,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     for (const name of cases) {
       const count = name === 'fhir' ? fhirLetters : n;
-      const letters = await sealAll(parties, count, name);
+      const letters = await sealAll(parties, count, name, !values['no-receipts']);
       if (name === 'folder' || name === 'memory-folder') {
         const folderDir = join(dir, `${name}-import`);
         const folder = new ImportFolder({ dir: folderDir });
