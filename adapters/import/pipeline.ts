@@ -188,8 +188,10 @@ export class ImportPipeline {
     const items = await this.#options.source.fetch(batchSize);
     const insert = this.#db.prepare("INSERT INTO import_letters (inbox_id, state, envelope, updated_at) VALUES (?, 'received', ?, ?) ON CONFLICT(inbox_id) DO NOTHING");
     this.#commit('import receive', () => items.forEach((item) => insert.run(item.id, item.envelope, new Date().toISOString())));
-    // Only now, with every envelope on disk, may the relay forget them.
-    await mapLimited(items, this.#concurrency, (item) => this.#options.source.remove(item.id));
+    // Only now, with every envelope on disk, may the relay forget them. The removals run while the
+    // letters advance (the relay's round trips overlap the crypto) and the round ends once they
+    // have: an item whose removal failed is fetched again next round and ignored as already stored.
+    const removed = settleLimited(items, this.#concurrency, (item) => this.#options.source.remove(item.id));
     result.fetched = items.length;
     // Literal states, as in the partial index: finished letters stay in the table for good, and a
     // round must not scan them.
@@ -198,8 +200,15 @@ export class ImportPipeline {
       .all() as (ImportRecord & { envelope: Uint8Array })[];
     for (let at = 0; at < rows.length; at += batchSize) {
       const batch = rows.slice(at, at + batchSize).map((r): Work => ({ inboxId: r.inboxId, envelope: new Uint8Array(r.envelope), state: r.state, messageId: r.messageId ?? r.inboxId, patientId: r.patientId, reason: r.reason }));
-      await this.#advance(batch, result);
+      try {
+        await this.#advance(batch, result);
+      } catch (error) {
+        await removed;
+        throw error;
+      }
     }
+    const failedRemove = (await removed).find((r) => r.status === 'rejected');
+    if (failedRemove) throw (failedRemove as PromiseRejectedResult).reason;
     return result;
   }
 
