@@ -12,6 +12,7 @@ import type { RelayConfig } from './config.js';
 import { directoryPlugin } from './directory/plugin.js';
 import { wellKnownPlugin } from './directory/well-known.js';
 import { federationPlugin } from './federation/plugin.js';
+import { corsPlugin } from './internal/cors.js';
 import { Metrics } from './internal/metrics.js';
 import { checkToken } from './internal/tokens.js';
 import { contextPlugin } from './plugins/context.js';
@@ -84,6 +85,7 @@ export async function buildApp(input: RelayConfig): Promise<FastifyInstance> {
   });
 
   await app.register(problemsPlugin);
+  if (config.corsOrigins.length > 0) await app.register(corsPlugin, { origins: config.corsOrigins });
   await app.register(contextPlugin, { config, secret, metrics });
   if (config.rateLimitPerIp > 0 || config.rateLimitPerMailbox > 0) {
     await app.register(rateLimit, {

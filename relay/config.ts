@@ -55,6 +55,12 @@ export interface RelayConfig {
    * `identity`. Pinned `peers` always win. Default false (pinned peers only).
    */
   discoverPeers?: boolean;
+  /**
+   * Browser origins allowed to read answers (CORS): exact origins such as `https://app.example` or
+   * `chrome-extension://<id>`, or `'*'`. Default none (no CORS headers; non-browser clients and
+   * extensions with host permissions do not need them).
+   */
+  corsOrigins?: string[];
   /** Replaces the discovery lookup (loopback tests, closed networks): domain → relay base URL, or undefined when unknown. */
   peerResolver?: (domain: string) => Promise<string | undefined>;
 }
@@ -79,6 +85,7 @@ export function resolveConfig(config: RelayConfig): ResolvedConfig {
     peers: {},
     maxHops: 8,
     discoverPeers: false,
+    corsOrigins: [],
     ...config,
   };
 }
