@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<{ main(argv: readonly string[]): Pro
   mllp: () => import('./adapters/mllp.js'),
   import: () => import('./adapters/import.js'),
   directory: () => import('./directory/main.js'),
+  federation: () => import('./federation/main.js'),
 };
 
 const USAGE = `usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [options]   (--help after the name for its options)`;
