@@ -99,7 +99,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [portA, portB] = [await freePort(), await freePort()];
     const urlA = `http://127.0.0.1:${portA}`;
     const urlB = `http://127.0.0.1:${portB}`;
-    const common = intervalMs ? { SEALPOST_FORWARD_INTERVAL_MS: intervalMs } : {};
+    const common: Record<string, string> = intervalMs ? { SEALPOST_FORWARD_INTERVAL_MS: intervalMs } : {};
     relays.push(await startRelay({ ...common, SEALPOST_DB: dbB, SEALPOST_DOMAIN: 'b.example', SEALPOST_PORT: String(portB), SEALPOST_PEERS: JSON.stringify({ 'a.example': urlA }) }));
     relays.push(await startRelay({ ...common, SEALPOST_DB: dbA, SEALPOST_DOMAIN: 'a.example', SEALPOST_PORT: String(portA), SEALPOST_PEERS: JSON.stringify({ 'b.example': urlB }) }));
 
