@@ -108,7 +108,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('--runs must be a positive integer and --warmup a non-negative one\n');
     return 2;
   }
-  const sizes = (values.sizes ?? '1KB,1MB,10MB,50MB').split(',').map(parseSize);
+  let sizes: { label: string; bytes: number }[];
+  try {
+    sizes = (values.sizes ?? '1KB,1MB,10MB,50MB').split(',').map(parseSize);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
   const log = (text: string) => void (values.json ? process.stderr : process.stdout).write(text);
 
   const ca = await createDevCa();
