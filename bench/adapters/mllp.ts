@@ -31,6 +31,8 @@ interface Row {
   server: string;
   messages: number;
   perSecond: number;
+  /** Process CPU time (user + system) per message, client and server together (the client's share is the same for every server): steadier than msg/s on a shared machine. */
+  cpuUs: number;
   p50Ms: number;
   p99Ms: number;
 }
@@ -38,6 +40,7 @@ interface Row {
 async function drive(name: string, port: number, messages: number, connections: number): Promise<Row> {
   const rtts: number[] = [];
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: connections }, async (_, c) => {
       const socket = connect({ host: '127.0.0.1', port });
@@ -60,9 +63,10 @@ async function drive(name: string, port: number, messages: number, connections: 
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   rtts.sort((a, b) => a - b);
   const q = (p: number): number => Math.round(rtts[Math.min(rtts.length - 1, Math.floor(p * rtts.length))]! * 1000) / 1000;
-  return { server: name, messages, perSecond: Math.round(messages / seconds), p50Ms: q(0.5), p99Ms: q(0.99) };
+  return { server: name, messages, perSecond: Math.round(messages / seconds), cpuUs: Math.round((cpu.user + cpu.system) / messages), p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
 interface Server {
@@ -137,7 +141,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     for (const k of cases) {
       const rs = samples.get(k)!;
-      rows.push({ server: `${k.server.name}, ${k.c} connections`, messages: k.n, perSecond: median(rs.map((r) => r.perSecond)), p50Ms: median(rs.map((r) => r.p50Ms)), p99Ms: median(rs.map((r) => r.p99Ms)) });
+      rows.push({ server: `${k.server.name}, ${k.c} connections`, messages: k.n, perSecond: median(rs.map((r) => r.perSecond)), cpuUs: median(rs.map((r) => r.cpuUs)), p50Ms: median(rs.map((r) => r.p50Ms)), p99Ms: median(rs.map((r) => r.p99Ms)) });
     }
   } finally {
     for (const s of servers) await s.stop();
@@ -147,7 +151,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (values.json) process.stdout.write(JSON.stringify({ bench: 'mllp', node: process.version, rounds, rows }, null, 2) + '\n');
   else {
     log(`MLLP listeners, ORU^R01 messages one at a time per connection, median of ${rounds} rounds (Node ${process.version})\n`);
-    for (const r of rows) log(`${r.server.padEnd(72)} ${String(r.perSecond).padStart(7)} msg/s   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms\n`);
+    for (const r of rows) log(`${r.server.padEnd(72)} ${String(r.perSecond).padStart(7)} msg/s ${String(r.cpuUs).padStart(5)} µs CPU/msg   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms\n`);
   }
   return 0;
 }
