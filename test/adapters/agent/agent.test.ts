@@ -119,7 +119,7 @@ describe('sealpost agent (child process, real relay, real FHIR server)', () => {
     // Both "imported" receipts wait for the EMR; the unknown patient waits for staff.
     const before = await waitFor('health with the review item', async () => {
       const h = await getHealth(healthUrl);
-      return h.body.queues['review'] === 1 && h.body.queues['receiptsHeld'] === 2 ? h : undefined;
+      return h.body.queues['review'] === 1 && h.body.queues['receiptsHeld'] === 2 && h.body.queues['importing'] === 0 ? h : undefined;
     });
     expect(before.status).toBe(200);
     expect(before.body).toMatchObject({ status: 'ok', queues: { review: 1, receiptsHeld: 2, importing: 0 } });
