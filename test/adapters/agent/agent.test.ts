@@ -178,6 +178,9 @@ describe('sealpost agent (child process, real relay, real FHIR server)', () => {
     expect(failing.body.status).toBe('failing');
     expect(failing.body.components['inbox']).toMatchObject({ failing: true, lastError: { message: expect.stringMatching(/^Patient search: /) } });
 
+    expect((await fetch(healthUrl.replace('/healthz', '/metrics'))).status).toBe(404);
+    expect((await fetch(healthUrl, { method: 'POST' })).status).toBe(404);
+
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toEqual({ code: 0, signal: null });
     expect(agent.logs.map((l) => l['msg'])).toEqual(expect.arrayContaining(['agent started', 'letter filed', 'EMR acknowledgement', 'agent stopping: finishing the work in progress', 'agent stopped']));
