@@ -226,7 +226,7 @@ describe('import pipeline', () => {
     let kills = 0;
     let midwayKills = 0;
     let finished = false;
-    for (let round = 0; round < 40 && !finished; round++) {
+    for (let round = 0; round < 20 && !finished; round++) {
       const r = await run(round % 2 === 0, Math.floor(Math.random() * 300));
       if (r.killed) {
         kills++;
