@@ -12,7 +12,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,14 @@ interface LoadResult {
   perSec: number;
   p50: number;
   p99: number;
+  /** The relay process's event-loop delay during this load, ms. */
+  loop?: LoopStats;
+}
+
+interface LoopStats {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 interface CaseResult {
@@ -46,6 +54,11 @@ interface CaseResult {
   p99msAt500: number | null;
   floorPerSec: number;
   ratioToFloor: number;
+  /** Latency of one durable single-row commit in the floor run, ms: what the disk alone costs. */
+  floorCommitP50ms: number;
+  floorCommitP99ms: number;
+  /** One-minute load average of the machine when the case started. */
+  loadAverage: number;
   loads: Record<string, LoadResult>;
 }
 
@@ -58,7 +71,7 @@ function runLoad(job: Record<string, unknown>): LoadResult {
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as LoadResult;
 }
 
-function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void> }> {
+function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void>; loop: () => Promise<LoopStats> }> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', here('./relay-process.ts')], { env: { ...process.env, SEALPOST_DB: db }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
@@ -67,26 +80,55 @@ function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void
       reject(new Error('relay did not start within 60 s'));
     }, 60_000);
     let out = '';
+    let waiting: ((stats: LoopStats) => void) | undefined;
+    let listening = false;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      const match = /LISTENING (\S+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve({
-          url: match[1]!,
-          stop: async () => {
-            child.kill('SIGTERM');
-            await exited;
-          },
-        });
+      let newline: number;
+      while ((newline = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, newline);
+        out = out.slice(newline + 1);
+        if (line.startsWith('LOOP ') && waiting) {
+          waiting(JSON.parse(line.slice(5)) as LoopStats);
+          waiting = undefined;
+        }
+        const match = /^LISTENING (\S+)/.exec(line);
+        if (match && !listening) {
+          listening = true;
+          clearTimeout(timer);
+          resolve({
+            url: match[1]!,
+            stop: async () => {
+              child.kill('SIGTERM');
+              await exited;
+            },
+            loop: () =>
+              new Promise<LoopStats>((done) => {
+                waiting = done;
+                child.kill('SIGUSR2');
+              }),
+          });
+        }
       }
     });
     child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
   });
 }
 
+interface Floor {
+  perSec: number;
+  commitP50ms: number;
+  commitP99ms: number;
+}
+
+const percentileOf = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+const floorOf = (times: number[], elapsedMs: number): Floor => {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { perSec: times.length / (elapsedMs / 1000), commitP50ms: round(percentileOf(sorted, 50), 2), commitP99ms: round(percentileOf(sorted, 99), 2) };
+};
+
 /** SQLite floor: one row per transaction, WAL + synchronous=FULL, on the same disk as the relay's database. */
-function sqliteFloor(dir: string, bytes: number, seconds: number, maxRows: number): number {
+function sqliteFloor(dir: string, bytes: number, seconds: number, maxRows: number): Floor {
   const db = new Database(join(dir, `floor-${bytes}.db`));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -94,18 +136,19 @@ function sqliteFloor(dir: string, bytes: number, seconds: number, maxRows: numbe
   const insert = db.prepare('INSERT INTO t (data) VALUES (?)');
   const data = Buffer.alloc(bytes, 7);
   const start = performance.now();
-  let rows = 0;
-  while (rows < maxRows && performance.now() - start < seconds * 1000) {
+  const times: number[] = [];
+  while (times.length < maxRows && performance.now() - start < seconds * 1000) {
+    const t = performance.now();
     insert.run(data);
-    rows++;
+    times.push(performance.now() - t);
   }
-  const rate = rows / ((performance.now() - start) / 1000);
+  const floor = floorOf(times, performance.now() - start);
   db.close();
-  return rate;
+  return floor;
 }
 
 /** PostgreSQL floor: one connection, one INSERT per transaction (autocommit), synchronous_commit on. */
-async function postgresFloor(url: string, bytes: number, seconds: number, maxRows: number): Promise<number> {
+async function postgresFloor(url: string, bytes: number, seconds: number, maxRows: number): Promise<Floor> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -113,20 +156,23 @@ async function postgresFloor(url: string, bytes: number, seconds: number, maxRow
     await client.query('ALTER TABLE floor_t ALTER COLUMN data SET STORAGE EXTERNAL');
     const data = Buffer.alloc(bytes, 7);
     const start = performance.now();
-    let rows = 0;
-    while (rows < maxRows && performance.now() - start < seconds * 1000) {
+    const times: number[] = [];
+    while (times.length < maxRows && performance.now() - start < seconds * 1000) {
+      const t = performance.now();
       await client.query('INSERT INTO floor_t (data) VALUES ($1)', [data]);
-      rows++;
+      times.push(performance.now() - t);
     }
-    return rows / ((performance.now() - start) / 1000);
+    return floorOf(times, performance.now() - start);
   } finally {
     await client.end();
   }
 }
 
-async function runCase(db: string, size: number, alice: { address: string; identity: Identity }, short: boolean, floor: () => Promise<number> | number, log: (s: string) => void): Promise<CaseResult> {
-  const floorPerSec = await floor();
-  log(`  floor: ${round(floorPerSec)} durable single-row inserts/s`);
+async function runCase(db: string, size: number, alice: { address: string; identity: Identity }, short: boolean, floor: () => Promise<Floor> | Floor, log: (s: string) => void): Promise<CaseResult> {
+  const loadAverage = round(loadavg()[0] ?? 0, 2);
+  const floorRun = await floor();
+  const floorPerSec = floorRun.perSec;
+  log(`  load average ${loadAverage}; floor: ${round(floorPerSec)} durable single-row inserts/s, one commit p50 ${floorRun.commitP50ms} ms p99 ${floorRun.commitP99ms} ms`);
   const relay = await startRelay(db);
   try {
     const token = await new RelayClient({ relayUrl: relay.url, address: alice.address, identity: alice.identity }).login();
@@ -136,17 +182,23 @@ async function runCase(db: string, size: number, alice: { address: string; ident
     if (size === KB4) {
       // Warm-up (JIT, page cache, connection pools), not reported.
       runLoad({ ...base, connections: 16, durationSec: 1, amount: 2000 });
+      await relay.loop();
       loads.max = runLoad({ ...base, connections: 64, durationSec: Math.max(2, 5 * scale), amount: 40_000 });
       // About 30 requests per second per connection: more connections than the rate needs only
       // make autocannon send in bursts, which measures its scheduler rather than the relay.
-      for (const rate of [100, 500, 1000]) loads[`at${rate}`] = runLoad({ ...base, connections: Math.max(8, Math.ceil(rate / 30)), durationSec: Math.max(2, 4 * scale), amount: rate * 4, rate });
+      loads.max.loop = await relay.loop();
+      for (const rate of [100, 500, 1000]) {
+        const load = runLoad({ ...base, connections: Math.max(8, Math.ceil(rate / 30)), durationSec: Math.max(2, 4 * scale), amount: rate * 4, rate });
+        loads[`at${rate}`] = { ...load, loop: await relay.loop() };
+      }
     } else {
       runLoad({ ...base, connections: 4, durationSec: 1, amount: 50 });
-      loads.max = runLoad({ ...base, connections: 8, durationSec: Math.max(2, 4 * scale), amount: 1500 });
-      loads.at50 = runLoad({ ...base, connections: 16, durationSec: Math.max(2, 3 * scale), amount: 150, rate: 50 });
+      await relay.loop();
+      loads.max = { ...runLoad({ ...base, connections: 8, durationSec: Math.max(2, 4 * scale), amount: 1500 }), loop: await relay.loop() };
+      loads.at50 = { ...runLoad({ ...base, connections: 16, durationSec: Math.max(2, 3 * scale), amount: 150, rate: 50 }), loop: await relay.loop() };
     }
     for (const [name, r] of Object.entries(loads)) {
-      log(`  ${name.padEnd(6)} ${String(round(r.perSec)).padStart(8)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)`);
+      log(`  ${name.padEnd(6)} ${String(round(r.perSec)).padStart(8)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)${r.loop ? `; relay event loop delay p99 ${r.loop.p99} ms, max ${r.loop.max} ms` : ''}`);
       if (r.non2xx > 0 || r.errors > 0) log(`  WARNING: ${name} had failures`);
     }
     const maxPerSec = loads.max!.perSec;
@@ -156,6 +208,9 @@ async function runCase(db: string, size: number, alice: { address: string; ident
       p99msAt500: loads.at500 ? loads.at500.p99 : null,
       floorPerSec: round(floorPerSec),
       ratioToFloor: round(maxPerSec / floorPerSec, 2),
+      floorCommitP50ms: floorRun.commitP50ms,
+      floorCommitP99ms: floorRun.commitP99ms,
+      loadAverage,
       loads,
     };
   } finally {
