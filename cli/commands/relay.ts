@@ -18,7 +18,7 @@ const usage = `Usage:
   sealpost relay start [--db sqlite:PATH | --db postgres://…] [--host 127.0.0.1] [--port 7311] [--domain DOMAIN]
                        [--tls-key KEY.pem --tls-cert CERT.pem] [--log-level info]
                        [--expiry-days 5] [--retention-days 7] [--max-submission-mb 1024]
-                       [--public-url URL] [--peer DOMAIN=URL …] [--pinned-only]
+                       [--public-url URL] [--peer DOMAIN=URL …] [--pinned-only] [--cors-origin ORIGIN …]
                        [--relay-id DIR | --data DIR] [--passphrase-file FILE]
   sealpost relay mailbox add ADDRESS --cert CERT.pem [--payload TYPE …] [--relay-url URL] [--db …]
   sealpost relay invite [ADDRESS] [--days 7] [--db …]
@@ -41,6 +41,8 @@ start   runs a relay (Ctrl-C or SIGTERM stops it gracefully, finishing in-flight
         are queued and forwarded there. With --domain, mail for any other domain is forwarded too:
         its relay is found through the directory (a relay Endpoint for the domain) or
         https://DOMAIN/.well-known/sealpost; --pinned-only forwards to pinned peers only.
+        --cors-origin ORIGIN (repeatable) lets that web page or extension origin call the relay
+        from a browser (https://app.example, chrome-extension://ID, or * for any); default none.
 mailbox add  binds ADDRESS to the identity certificate CERT.pem (which must name ADDRESS) and
         publishes its Endpoint in the relay's directory: address, relay URL (--relay-url, default
         the URL the relay published when it last started), accepted payload types (--payload,
@@ -133,6 +135,7 @@ async function start(args: string[], io: CliIo): Promise<number> {
       'max-submission-mb': { type: 'string' },
       peer: { type: 'string', multiple: true },
       'pinned-only': { type: 'boolean' },
+      'cors-origin': { type: 'string', multiple: true },
       'public-url': { type: 'string' },
       'relay-id': { type: 'string' },
       data: { type: 'string' },
@@ -156,6 +159,8 @@ async function start(args: string[], io: CliIo): Promise<number> {
   if (federated && values.domain === undefined) throw new UsageError('--peer needs --domain (and the relay identity, --relay-id DIR or DATA/relay-id, signs forwards)');
   const publicUrl = values['public-url']?.replace(/\/$/, '');
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+$/.test(publicUrl)) throw new UsageError(`--public-url: '${values['public-url']}' is not an http(s) base URL`);
+  const corsOrigins = (values['cors-origin'] ?? []).map((o) => o.replace(/\/$/, ''));
+  for (const origin of corsOrigins) if (origin !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/[^/]+$/.test(origin)) throw new UsageError(`--cors-origin: '${origin}' is not an origin (scheme://host[:port]) or *`);
   const domain = values.domain?.toLowerCase();
   const db = dbArg(io, values.db);
   const identity = await relayIdentity(io, {
@@ -180,6 +185,7 @@ async function start(args: string[], io: CliIo): Promise<number> {
       ...(publicUrl ? { publicUrl } : {}),
       directory: { store: directory, signer: identity, ...(publicUrl ? { publicUrl } : {}) },
       discoverPeers: domain !== undefined && !values['pinned-only'],
+      ...(corsOrigins.length > 0 ? { corsOrigins } : {}),
       ...(tls ? { tls } : {}),
       ...(expiryDays ? { expiryMs: expiryDays * 86_400_000 } : {}),
       ...(retentionDays ? { retentionMs: retentionDays * 86_400_000 } : {}),
