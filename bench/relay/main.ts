@@ -46,6 +46,8 @@ interface LoopStats {
   p50: number;
   p99: number;
   max: number;
+  gcMaxMs: number;
+  gcTotalMs: number;
 }
 
 interface CaseResult {
@@ -198,7 +200,7 @@ async function runCase(db: string, size: number, alice: { address: string; ident
       loads.at50 = { ...runLoad({ ...base, connections: 16, durationSec: Math.max(2, 3 * scale), amount: 150, rate: 50 }), loop: await relay.loop() };
     }
     for (const [name, r] of Object.entries(loads)) {
-      log(`  ${name.padEnd(6)} ${String(round(r.perSec)).padStart(8)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)${r.loop ? `; relay event loop delay p99 ${r.loop.p99} ms, max ${r.loop.max} ms` : ''}`);
+      log(`  ${name.padEnd(6)} ${String(round(r.perSec)).padStart(8)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${r.ok} ok, ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts)${r.loop ? `; relay event loop delay p99 ${r.loop.p99} ms, max ${r.loop.max} ms, longest GC pause ${r.loop.gcMaxMs} ms` : ''}`);
       if (r.non2xx > 0 || r.errors > 0) log(`  WARNING: ${name} had failures`);
     }
     const maxPerSec = loads.max!.perSec;
