@@ -13,6 +13,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createDevCa, generateIdentity, MemorySeenStore, openEnvelope, sealEnvelope, toPem, TrustStore } from '@sealpost/sdk/crypto';
 import { floorFor } from './floor.js';
+import { letters } from './letters.js';
 import { median, stages } from './stages.js';
 
 const KB = 1024;
@@ -97,9 +98,9 @@ function summarise(samples: Samples): CaseFigures {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, runs: { type: 'string' }, warmup: { type: 'string' }, sizes: { type: 'string' }, stages: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, runs: { type: 'string' }, warmup: { type: 'string' }, sizes: { type: 'string' }, stages: { type: 'boolean' }, letters: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- envelope [--json] [--runs N (default 9)] [--warmup N (default 2)] [--sizes 1KB,1MB,10MB,50MB] [--stages]\n');
+    process.stdout.write('usage: npm run bench -- envelope [--json] [--runs N (default 9)] [--warmup N (default 2)] [--sizes 1KB,1MB,10MB,50MB] [--stages] [--letters N (per-letter open and receipts; size default 4KB, rounds --runs)]\n');
     return 0;
   }
   const runs = values.runs ? Number(values.runs) : 9;
@@ -108,9 +109,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('--runs must be a positive integer and --warmup a non-negative one\n');
     return 2;
   }
+  const letterCount = values.letters === undefined ? undefined : Number(values.letters);
+  if (letterCount !== undefined && (!Number.isInteger(letterCount) || letterCount < 1)) {
+    process.stderr.write('--letters must be a positive integer\n');
+    return 2;
+  }
   let sizes: { label: string; bytes: number }[];
   try {
-    sizes = (values.sizes ?? '1KB,1MB,10MB,50MB').split(',').map(parseSize);
+    sizes = (values.sizes ?? (letterCount === undefined ? '1KB,1MB,10MB,50MB' : '4KB')).split(',').map(parseSize);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
@@ -121,6 +127,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const jane = await generateIdentity({ name: 'Bench Sender', address: 'sender@bench.example', issuer: ca.identity });
   const carol = await generateIdentity({ name: 'Bench Recipient', address: 'recipient@bench.example', issuer: ca.identity });
   const trust = new TrustStore().addAnchor(ca.identity.certificate);
+  if (letterCount !== undefined) {
+    const size = sizes[0] as { label: string; bytes: number };
+    log(await letters(size.label, size.bytes, letterCount, runs, gc, jane.identity, carol.identity, trust));
+    return 0;
+  }
   if (values.stages) {
     for (const size of sizes) log(await stages(size.label, size.bytes, runs, gc, jane.identity, carol.identity, trust));
     return 0;
