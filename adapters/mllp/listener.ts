@@ -1,9 +1,10 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { buildAck, buildErrorAck, Hl7ParseError, parseMessage } from '@sealpost/sdk/hl7v2';
+import { buildErrorAck, Hl7ParseError, parseMessage } from '@sealpost/sdk/hl7v2';
 import type { Hl7Message } from '@sealpost/sdk/hl7v2';
 import type { AdapterError } from '../errors.js';
 import { createMllpDecoder, encodeMllpFrame } from './decoder.js';
+import { encodeAck } from './encode-ack.js';
 import type { MllpInboundStore } from './inbound-store.js';
 
 /** What the application answers in original mode: MSA-1 and optional text. */
@@ -75,7 +76,7 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
   const ackPrefix = Array.from(crypto.getRandomValues(new Uint8Array(5)), (b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
   let ackSeq = 0;
   const ack = (message: Hl7Message, fields: { code: MllpHandlerResult['code'] | 'CA' | 'CE'; text?: string }): Uint8Array =>
-    buildAck(message, { ...fields, controlId: `${ackPrefix}${(ackSeq++).toString(36).toUpperCase()}` }).toBytes();
+    encodeAck(message, { ...fields, controlId: `${ackPrefix}${(ackSeq++).toString(36).toUpperCase()}` });
 
   // Group commit (enhanced mode, a store with putMany): every message parsed in one turn of the
   // event loop, on any connection, is stored by one putMany — one fsync — before any of their CAs.
@@ -117,7 +118,8 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
       const errorAck = buildErrorAck(payload, error, { code: mode === 'enhanced' ? 'CR' : 'AR' });
       return errorAck?.toBytes();
     }
-    const key = `${message.getRaw('MSH-3') ?? ''}|${message.getRaw('MSH-4') ?? ''}|${message.controlId}`;
+    // The store's key; a listener without a store never reads these fields.
+    const storeKey = (): string => `${message.getRaw('MSH-3') ?? ''}|${message.getRaw('MSH-4') ?? ''}|${message.controlId}`;
     if (mode === 'enhanced') {
       const committed = (stored: 'stored' | 'duplicate'): Reply => {
         const reply = ack(message, { code: 'CA' });
@@ -136,7 +138,7 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
       };
       let stored: 'stored' | 'duplicate' | Promise<'stored' | 'duplicate'>;
       try {
-        stored = put(key, payload);
+        stored = put(storeKey(), payload);
       } catch (error) {
         return failed(error);
       }
@@ -145,7 +147,7 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
     if (options.store) {
       let stored: 'stored' | 'duplicate';
       try {
-        stored = options.store.put(key, payload);
+        stored = options.store.put(storeKey(), payload);
       } catch (error) {
         report(error as Error);
         return ack(message, { code: 'AE', text: 'Message could not be stored' });
