@@ -1,7 +1,7 @@
 import { ChainError, EnvelopeError } from './errors.js';
 import type { Identity } from './identity.js';
-import { equalBytes, toHex } from './internal/bytes.js';
-import { certDigest, certInfo } from './internal/cert.js';
+import { equalBytes } from './internal/bytes.js';
+import { certDigestHex, certInfo } from './internal/cert.js';
 import type { CertInfo } from './internal/cert.js';
 import { children, expectTag, readOctets, readRoot, readTime } from './internal/der.js';
 import type { Element, ReadLimits } from './internal/der.js';
@@ -145,7 +145,7 @@ export async function openEnvelope(envelope: Uint8Array, options: OpenOptions): 
     throw new EnvelopeError('signature', `the header's sender ${header.sender.address} is not an address of the signing certificate '${certificate.subject}'`);
   }
   const me = certInfo(options.identity.certificate);
-  const myDigest = toHex(await certDigest(me.der));
+  const myDigest = await certDigestHex(me.der);
   const isSender = equalBytes(me.der, certificate.der);
   if (!isSender && !header.intendedRecipients.some((r) => r.certificateSha256 === myDigest)) {
     throw new EnvelopeError('not-recipient', `'${me.subject}' is not among the intended recipients (${header.intendedRecipients.map((r) => r.address).join(', ')}): the message was forwarded`);
@@ -153,7 +153,7 @@ export async function openEnvelope(envelope: Uint8Array, options: OpenOptions): 
   const expiresAt = new Date(header.expiresAt);
   if (at.getTime() > expiresAt.getTime()) throw new EnvelopeError('expired', `the message expired at ${header.expiresAt}`);
   // Last, so that a message failing any other check does not use up its messageId.
-  const fresh = await options.seenStore.remember(toHex(await certDigest(certificate.der)), header.messageId, expiresAt);
+  const fresh = await options.seenStore.remember(await certDigestHex(certificate.der), header.messageId, expiresAt);
   if (!fresh) throw new EnvelopeError('replay', `messageId ${header.messageId} from '${certificate.subject}' was already received`);
   return { ...result, payload: signedData.content.subarray(0, signedData.content.length - header.padding), header, checks: { recipientBinding: true, replay: true, expiry: true } };
 }

@@ -1,7 +1,7 @@
 import { CryptoError, EnvelopeError } from './errors.js';
 import type { Identity } from './identity.js';
-import { equalBytes, toHex } from './internal/bytes.js';
-import { certDigest, certInfo } from './internal/cert.js';
+import { equalBytes } from './internal/bytes.js';
+import { certDigestHex, certInfo } from './internal/cert.js';
 import { contextPrimitive, integer, octetString, sequence, tlv, utf8String } from './internal/der.js';
 import type { SealpostHeader } from './internal/header.js';
 import { OID } from './internal/oids.js';
@@ -99,7 +99,7 @@ export async function sealEnvelope(payload: Uint8Array, options: SealOptions): P
       if (error instanceof ChainError) throw new CryptoError('ERR_CRYPTO_RECIPIENT_KEY_USAGE', error.message, { cause: error });
       throw error;
     }
-    intendedRecipients.push({ address: recipientAddress(recipient.certificate, recipient.address), certificateSha256: toHex(await certDigest(recipient.certificate)) });
+    intendedRecipients.push({ address: recipientAddress(recipient.certificate, recipient.address), certificateSha256: await certDigestHex(recipient.certificate) });
   }
   const messageId = options.messageId ?? crypto.randomUUID();
   const header: SealpostHeader = {

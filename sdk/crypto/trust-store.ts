@@ -1,4 +1,5 @@
-import { certDigest, certInfo, isSignedBy, KeyUsage, verifyWith } from './internal/cert.js';
+import { certDigestHex, certInfo, isSignedBy, KeyUsage, verifyWith } from './internal/cert.js';
+import { bytesKey } from './internal/bounded-cache.js';
 import type { CertInfo } from './internal/cert.js';
 import { equalBytes, toHex } from './internal/bytes.js';
 import { children, expectTag, readOid, readRoot, readTime } from './internal/der.js';
@@ -23,7 +24,7 @@ export class TrustStore {
   /** Pins an end-entity certificate (DER): it is trusted without a path to an anchor. */
   async addPinned(certificate: Uint8Array): Promise<this> {
     certInfo(certificate);
-    this.#pins.add(toHex(await certDigest(certificate)));
+    this.#pins.add(await certDigestHex(certificate));
     return this;
   }
 
@@ -49,7 +50,8 @@ export class TrustStore {
 
   /** @internal True when the certificate is pinned. */
   async isPinned(certificate: Uint8Array): Promise<boolean> {
-    return this.#pins.has(toHex(await certDigest(certificate)));
+    if (this.#pins.size === 0) return false;
+    return this.#pins.has(await certDigestHex(certificate));
   }
 }
 
@@ -105,6 +107,8 @@ interface ParsedCrl {
   issuer: Uint8Array;
   /** serialNumber INTEGER TLV (hex) → revocation date. */
   revoked: Map<string, Date>;
+  /** SPKIs (bytesKey) whose key verified this CRL's signature: checked once, not once per letter. */
+  verifiedBy: Set<string>;
 }
 
 /** Reads a CertificateList (RFC 5280 §5.1). */
@@ -130,13 +134,23 @@ function parseCrl(der: Uint8Array): ParsedCrl {
     signature: expectTag(signature, 0x03, 'signature').value.subarray(1),
     issuer: issuer.raw,
     revoked,
+    verifiedBy: new Set(),
   };
+}
+
+async function crlSignedBy(crl: ParsedCrl, issuer: CertInfo): Promise<boolean> {
+  const key = bytesKey(issuer.spki);
+  if (key !== undefined && crl.verifiedBy.has(key)) return true;
+  const ok = await verifyWith(issuer, crl.signatureAlgorithm, crl.tbs, crl.signature);
+  // Only keys that really signed it are added: in practice one per CRL.
+  if (ok && key !== undefined) crl.verifiedBy.add(key);
+  return ok;
 }
 
 async function checkRevocation(child: CertInfo, issuer: CertInfo, trust: TrustStore, at: Date): Promise<void> {
   for (const crl of trust.crls) {
     if (!equalBytes(crl.issuer, issuer.subjectName)) continue;
-    if (!(await verifyWith(issuer, crl.signatureAlgorithm, crl.tbs, crl.signature))) continue;
+    if (!(await crlSignedBy(crl, issuer))) continue;
     const date = crl.revoked.get(toHex(child.serial));
     if (date && date.getTime() <= at.getTime()) {
       throw new ChainError('revoked', child.subject, `'${child.subject}' was revoked at ${date.toISOString()}`);

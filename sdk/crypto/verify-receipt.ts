@@ -1,7 +1,7 @@
 import { EnvelopeError } from './errors.js';
 import type { ReceiptStatusInfo } from './create-receipt.js';
-import { bs, equalBytes, toHex } from './internal/bytes.js';
-import { certDigest } from './internal/cert.js';
+import { bs, equalBytes } from './internal/bytes.js';
+import { certDigestHex } from './internal/cert.js';
 import { children, expectTag, readOid, readSmallInteger, readRoot, readTime } from './internal/der.js';
 import { OID } from './internal/oids.js';
 import { singleAttribute } from './internal/signed-data.js';
@@ -57,7 +57,7 @@ export async function verifyReceipt(receiptEnvelope: Uint8Array, original: Uint8
   const header = singleAttribute(message.signer, OID.sealpostHeader);
   if (header) {
     const intended = (JSON.parse(new TextDecoder().decode(header.value)) as { intendedRecipients: { certificateSha256: string }[] }).intendedRecipients;
-    const digest = toHex(await certDigest(receipt.certificate.der));
+    const digest = await certDigestHex(receipt.certificate.der);
     if (!intended.some((r) => r.certificateSha256 === digest)) fail(`'${receipt.certificate.subject}' was not an intended recipient`);
   }
   const statusValue = singleAttribute(receipt.signer, OID.sealpostReceiptStatus);
