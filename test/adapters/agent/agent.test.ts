@@ -110,7 +110,11 @@ describe('sealpost agent (child process, real relay, real FHIR server)', () => {
     await waitFor('two letters in the import folder', () => readdirSync(importDir).filter((f) => f.endsWith('.hl7')).length === 2);
     expect(readFileSync(join(importDir, 'lab-0001.hl7'), 'utf8')).toBe(oru('C1'));
     for (const id of ['lab-0001', 'lab-0002']) {
-      const bundle = await fhir.get<{ entry?: { resource: { subject: { reference: string }; content: { attachment: { data: string } }[] } }[] }>(`DocumentReference?identifier=${encodeURIComponent(`${MESSAGE_ID_SYSTEM}|${id}`)}`, TOKEN);
+      // The two inbound targets file independently: the folder can be done before the FHIR EMR.
+      const bundle = await waitFor(`${id} in the FHIR EMR`, async () => {
+        const b = await fhir.get<{ entry?: { resource: { subject: { reference: string }; content: { attachment: { data: string } }[] } }[] }>(`DocumentReference?identifier=${encodeURIComponent(`${MESSAGE_ID_SYSTEM}|${id}`)}`, TOKEN);
+        return (b.entry?.length ?? 0) > 0 ? b : undefined;
+      });
       expect(bundle.entry).toHaveLength(1);
       expect(bundle.entry![0]!.resource.subject.reference).toBe(`Patient/${jane.id}`);
     }
