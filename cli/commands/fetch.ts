@@ -1,4 +1,4 @@
-import { access, mkdir, open, rename } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openEnvelope } from '@sealpost/sdk/crypto';
@@ -7,14 +7,16 @@ import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { loadIdentity, reportError, trustFrom } from './crypto-io.js';
 import { describeTransportError, progressReporter, relayClient } from './relay-io.js';
+import { writeDurably } from './write-durably.js';
 
 const usage = `Usage: sealpost fetch --relay URL --id DIR --trust CA.pem [--trust …] --out DIR [--ack] [--passphrase-file F]
 
 Downloads every unacknowledged message of the mailbox, opens and verifies it (signature, chain to
 a --trust certificate, intended recipient, expiry, replay) and stores the payload as
-OUT/MESSAGEID.EXT with OUT/MESSAGEID.json (sender, header). With --ack the message is acknowledged
-only after both files are durably on disk. A message that fails to open is reported, left
-unacknowledged, and the exit code is 1.
+OUT/MESSAGEID.EXT with OUT/MESSAGEID.json (sender, header) and the envelope itself as
+OUT/MESSAGEID.p7m (the signed original, which \`sealpost receipt send --for OUT/MESSAGEID.p7m\`
+answers). With --ack the message is acknowledged only after the three files are durably on disk.
+A message that fails to open is reported, left unacknowledged, and the exit code is 1.
 `;
 
 const EXTENSIONS: Record<string, string> = {
@@ -26,25 +28,6 @@ const EXTENSIONS: Record<string, string> = {
   'x-application/hl7-v2+er7': '.hl7',
   'application/hl7-v2': '.hl7',
 };
-
-/** Writes a file durably: temporary name, fsync, rename, fsync of the directory. */
-async function writeDurably(dir: string, name: string, data: Uint8Array | string): Promise<void> {
-  const temporary = join(dir, `.${name}.${process.pid}.tmp`);
-  const file = await open(temporary, 'w', 0o600);
-  try {
-    await file.writeFile(data);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(temporary, join(dir, name));
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
@@ -102,6 +85,7 @@ export const fetchCommand: CommandGroup = {
         }
         const header = opened.header!;
         const name = `${entry.messageId}${EXTENSIONS[header.mediaType] ?? '.bin'}`;
+        await writeDurably(out, `${entry.messageId}.p7m`, envelope);
         await writeDurably(out, name, opened.payload);
         const meta = { messageId: entry.messageId, file: name, from: header.sender.address, verifiedSigner: opened.signer.subject, header, relay: entry };
         await writeDurably(out, metaName, `${JSON.stringify(meta, null, 2)}\n`);

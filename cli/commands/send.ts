@@ -7,11 +7,14 @@ import { sealEnvelope, TrustStore } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
 import { choosePayloadForm, DirectoryClient, DirectoryError, producePayload, relayDirectories } from '@sealpost/sdk/directory';
 import type { CertificateChange, PayloadType, ResolvedAddress } from '@sealpost/sdk/directory';
+import { TransportError } from '@sealpost/sdk/transport';
+import type { TransportErrorKind } from '@sealpost/sdk/transport';
 import { convertFhirToHl7v2 } from '@sealpost/sdk/fhir';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { loadIdentity, readCertificates, reportError, trustFrom } from './crypto-io.js';
 import { describeTransportError, progressReporter, relayClient } from './relay-io.js';
+import { confirmSent, dropSendingCopy, keepSendingCopy, sendingCopyPath, sentCopyPath } from './sent-copy.js';
 
 const usage = `Usage: sealpost send --relay URL --id DIR --to ADDRESS FILE [--trust CA.pem …] [--directory URL …]
                      [--patient P.json --author PRACTITIONER.json --organization ORG.json [--title T]]
@@ -20,7 +23,7 @@ const usage = `Usage: sealpost send --relay URL --id DIR --to ADDRESS FILE [--tr
 Seals FILE (signed by the identity in DIR, encrypted to the recipient and to the sender) and submits
 it to the relay, which delivers or forwards it to ADDRESS. Prints the messageId once the relay has
 durably accepted it (--json: an object with messageId, digest, size, recipients, acceptedAt,
-expiresAt, and recipient: address, relay URL, certificate fingerprint, payload form). Retries are
+expiresAt, sentCopy, and recipient: address, relay URL, certificate fingerprint, payload form). Retries are
 safe: the messageId is the relay's idempotency key.
 
 The recipient's encryption certificate and accepted payload forms come from the directory: the
@@ -31,11 +34,22 @@ sent (exit 1). A certificate other than the one last seen for ADDRESS (remembere
 DIR/known-certificates.json) is sent to with a loud warning: a key rollover, or an attack.
 --to-cert CERT.pem skips the directory (the certificate is used as given).
 
+Your sealed copy (every envelope is also sealed to you) is kept as DIR/sent/MESSAGE_ID.p7m, so
+\`sealpost status\` can bind the recipient's receipts to the message. It is written durably to
+DIR/sending/ before the submission and moved to DIR/sent/ once the relay has accepted the message;
+a refusal (exit 1) removes it. When the outcome is unknown (network failure, relay error after the
+retries, a crash) the copy stays in DIR/sending/ and the exit code is 1: \`sealpost status
+MESSAGE_ID\` says whether the relay holds the message (the messageId is its idempotency key, so it
+holds it at most once) and, if it does, moves the copy to DIR/sent/.
+
 Payload form: a letter (.pdf, .txt, .html, .rtf) with --patient, --author and --organization (FHIR
 JSON) is sent as the best form the recipient accepts: FHIR document, else HL7 v2 REF^I12 level 2,
 else level 1 (PDF letters only). A FHIR document Bundle (.json) goes as is, or as REF^I12 level 2
 when the recipient does not take FHIR. Anything else goes as is (--media-type).
 `;
+
+/** Refusals: the relay did not take the message, so its copy is removed (network, server and digest leave the outcome unknown). */
+const REFUSED = new Set<TransportErrorKind>(['auth', 'quota', 'conflict', 'not-found', 'rejected']);
 
 const LETTER_TYPES: Record<string, string> = { '.pdf': 'application/pdf', '.txt': 'text/plain', '.html': 'text/html', '.htm': 'text/html', '.rtf': 'application/rtf' };
 const KNOWN_FILE = 'known-certificates.json';
@@ -132,6 +146,7 @@ export const sendCommand: CommandGroup = {
     if (!values.relay || !values.id || !values.to || positionals.length !== 1) throw new UsageError('send needs --relay, --id, --to and one FILE');
     const file = positionals[0]!;
     try {
+      const idDir = resolve(io.cwd, values.id);
       const sender = await loadIdentity(io, values.id, values['passphrase-file']);
       const raw = new Uint8Array(await readFile(resolve(io.cwd, file)));
       let recipients: Uint8Array[];
@@ -141,7 +156,6 @@ export const sendCommand: CommandGroup = {
         recipients = await readCertificates(io, [values['to-cert']]);
         payload = await negotiate(io, file, raw, ['fhir-document'], values);
       } else {
-        const idDir = resolve(io.cwd, values.id);
         const trust = values.trust?.length ? await trustFrom(io, values.trust) : identityTrust(sender);
         const known = await readKnown(idDir);
         try {
@@ -171,9 +185,24 @@ export const sendCommand: CommandGroup = {
         ...(payload.mediaType ? { mediaType: payload.mediaType } : {}),
       });
       const client = relayClient(values.relay, sender);
-      const answer = await client.submit(envelope, { messageId: header.messageId, to: [values.to], onProgress: values.json ? undefined : progressReporter(io, 'upload') });
+      const messageId = header.messageId;
+      // Kept before the submission: a crash after the relay's commit must not lose the copy.
+      await keepSendingCopy(idDir, messageId, envelope);
+      let answer;
+      try {
+        answer = await client.submit(envelope, { messageId, to: [values.to], onProgress: values.json ? undefined : progressReporter(io, 'upload') });
+      } catch (error) {
+        if (error instanceof TransportError && REFUSED.has(error.kind)) await dropSendingCopy(idDir, messageId);
+        else
+          io.stderr(
+            `sealpost send: whether the relay accepted ${messageId} is unknown; your sealed copy stays at ${sendingCopyPath(idDir, messageId)}.\n` +
+              `  \`sealpost status ${messageId} --relay ${values.relay} --id ${values.id}\` tells whether it was accepted.\n`,
+          );
+        throw error;
+      }
+      await confirmSent(idDir, messageId);
       const recipient = resolved ? { address: resolved.address, relayUrl: resolved.relayUrl, fingerprint: resolved.fingerprint, certificateChanged: resolved.certificateChanged, payloadForm: payload.form ?? null } : undefined;
-      io.stdout(values.json ? `${JSON.stringify({ ...answer, ...(recipient ? { recipient } : {}) })}\n` : `${answer.messageId}\n`);
+      io.stdout(values.json ? `${JSON.stringify({ ...answer, sentCopy: sentCopyPath(idDir, messageId), ...(recipient ? { recipient } : {}) })}\n` : `${answer.messageId}\n`);
       return 0;
     } catch (error) {
       if (error instanceof UsageError) throw error;

@@ -1,15 +1,15 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TrustStore } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
-import { verifyTimeline } from '@sealpost/sdk/transport';
+import { TransportError, verifyTimeline } from '@sealpost/sdk/transport';
 import type { VerifiedTimelineEntry } from '@sealpost/sdk/transport';
 import type { CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { loadIdentity, parseAt, reportError, trustFrom } from './crypto-io.js';
 import { describeTransportError, relayClient } from './relay-io.js';
+import { confirmSent, findSentCopy } from './sent-copy.js';
 
 const usage = `Usage: sealpost status MESSAGE_ID --relay URL --id DIR [--json] [--trust CA.pem …] [--original FILE.p7m]
                        [--peer DOMAIN=URL …] [--at ISO_TIME] [--passphrase-file F]
@@ -23,16 +23,15 @@ Relay events are checked against the relay certificate the actor relay serves at
 /v1/relay/identity: your relay (--relay) and the peers named with --peer DOMAIN=URL; other relays
 are looked up at https://DOMAIN/.well-known/sealpost. Relay certificates and receipt signers must
 chain to --trust (default: the root of your identity's chain). Receipts are bound to the message
-when your sealed copy is at hand: --original FILE.p7m, or DIR/sent/MESSAGE_ID.p7m if it exists
-(every envelope is also sealed to its sender, so that copy opens with your identity).
+when your sealed copy is at hand: --original FILE.p7m, or the copy \`sealpost send\` keeps as
+DIR/sent/MESSAGE_ID.p7m (every envelope is also sealed to its sender, so that copy opens with your
+identity). A copy still in DIR/sending/ (a send whose outcome was unknown) is used too, and moved
+to DIR/sent/ once the timeline shows the relay accepted the message.
 
 Exit 0 when every event verified, 1 when one did not (or the timeline could not be read).
 `;
 
-/** Where the sender's sealed copy of a message is kept, next to the identity: DIR/sent/MESSAGE_ID.p7m. */
-export function sentCopyPath(idDir: string, messageId: string): string {
-  return join(idDir, 'sent', `${messageId}.p7m`);
-}
+export { sentCopyPath } from './sent-copy.js';
 
 async function relayDomain(url: string): Promise<string | undefined> {
   try {
@@ -110,9 +109,16 @@ export const statusCommand: CommandGroup = {
           if (found !== undefined) relayUrls[event.actor] = found;
         }
       }
-      const originalPath = values.original ? resolve(io.cwd, values.original) : sentCopyPath(resolve(io.cwd, values.id), messageId);
-      const original = values.original || existsSync(originalPath) ? new Uint8Array(await readFile(originalPath)) : undefined;
+      const idDir = resolve(io.cwd, values.id);
+      const copy = values.original ? { path: resolve(io.cwd, values.original), confirmed: true } : findSentCopy(idDir, messageId);
+      const original = copy ? new Uint8Array(await readFile(copy.path)) : undefined;
       const checked = await verifyTimeline(timeline, { relayUrls, relayTrust: trust, identity, trust, ...(original ? { original } : {}), ...(at ? { at } : {}) });
+      // A copy left in sending/ by a send whose outcome was unknown: the relay's verified
+      // "accepted" is the confirmation that send never got.
+      if (copy && !copy.confirmed && checked.some((e) => e.kind === 'accepted' && e.verified)) {
+        await confirmSent(idDir, messageId);
+        io.stderr(`sealpost status: the relay accepted ${messageId}; your sealed copy moved from ${copy.path} to sent/\n`);
+      }
       if (values.json) {
         const events = checked.map((e) => ({ at: e.at, kind: e.kind, actor: e.actor, recipient: e.recipient, reason: e.reason, verified: e.verified, bound: e.bound, problem: e.problem ?? null }));
         io.stdout(`${JSON.stringify({ messageId, bound: original !== undefined, events })}\n`);
@@ -129,6 +135,9 @@ export const statusCommand: CommandGroup = {
       const transport = describeTransportError(error);
       if (transport) {
         io.stderr(`sealpost status: ${transport}\n`);
+        const unconfirmed = findSentCopy(resolve(io.cwd, values.id), messageId);
+        if (error instanceof TransportError && error.kind === 'not-found' && unconfirmed && !unconfirmed.confirmed)
+          io.stderr(`sealpost status: your relay does not hold ${messageId}: the send was not accepted (its sealed copy is still at ${unconfirmed.path}; send the file again)\n`);
         return 1;
       }
       return reportError(io, 'status', error);

@@ -68,7 +68,7 @@ describe('sealpost relay, send, inbox, fetch', () => {
     expect(readFileSync(join(dir, 'received', `${messageId}.txt`), 'utf8')).toBe('Dear Bob, a referral.\n');
     expect(JSON.parse(readFileSync(join(dir, 'received', `${messageId}.json`), 'utf8'))).toMatchObject({ messageId, from: 'alice@gp.example' });
     expect((await sealpost(['fetch', '--relay', server.url, '--id', 'bob', '--trust', 'ca.pem', '--out', 'received', '--ack'])).stdout).toBe('no new messages for bob@gp.example\n');
-    expect(readdirSync(join(dir, 'received')).sort()).toEqual([`${messageId}.json`, `${messageId}.txt`]);
+    expect(readdirSync(join(dir, 'received')).sort()).toEqual([`${messageId}.json`, `${messageId}.p7m`, `${messageId}.txt`]);
   });
 
   it('does not acknowledge a message that fails to open, and says why', async () => {

@@ -66,7 +66,7 @@ describe('npm start (sealpost relay demo)', () => {
     expect(fetched.code).toBe(0);
     expect(fetched.stdout).toMatch(/acknowledged/);
     const received = join(data, 'received');
-    expect(readdirSync(received).sort()).toEqual([`${messageId}.json`, `${messageId}.txt`]);
+    expect(readdirSync(received).sort()).toEqual([`${messageId}.json`, `${messageId}.p7m`, `${messageId}.txt`]);
     expect(readFileSync(join(received, `${messageId}.txt`), 'utf8')).toBe(readFileSync(join(data, 'letter.txt'), 'utf8'));
   }, 120_000);
 });
