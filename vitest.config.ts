@@ -10,6 +10,8 @@ export default defineConfig({
       { find: /^@sealpost\/sdk$/, replacement: `${sdk}index.ts` },
       { find: /^@sealpost\/sdk\/(.+)$/, replacement: `${sdk}$1/index.ts` },
       { find: /^@sealpost\/relay$/, replacement: fileURLToPath(new URL('./relay/index.ts', import.meta.url)) },
+      { find: /^@sealpost\/adapters$/, replacement: fileURLToPath(new URL('./adapters/index.ts', import.meta.url)) },
+      { find: /^@sealpost\/adapters\/(.+)$/, replacement: fileURLToPath(new URL('./adapters/', import.meta.url)) + '$1/index.ts' },
     ],
   },
   test: {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { SealpostError } from '@sealpost/sdk';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
+import { loadAgent } from './load-adapters.js';
 
 const USAGE = `Usage:
   sealpost agent --config FILE [--check] [--json]
@@ -17,13 +18,6 @@ loopback, and logs JSON lines (pino). SIGTERM or SIGINT: finish the work in prog
 path; --json prints {valid, problems}). The identity passphrase comes from identity.passphraseFile
 or the SEALPOST_PASSPHRASE variable.
 `;
-
-/** Loaded only by this command: the adapters need better-sqlite3 and run from their sources. */
-const loadAgent = () =>
-  import('@sealpost/adapters/agent').catch((error: unknown) => {
-    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    throw new SealpostError('ERR_CLI_ADAPTERS_SOURCES', 'the adapters run from their TypeScript sources: use `npm run sealpost -- agent …`', { cause: error });
-  });
 
 /** The first SIGTERM or SIGINT of the process; `dispose` removes the handlers. */
 function shutdownSignal(): { received: Promise<string>; dispose: () => void } {
@@ -49,7 +43,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   let adapters;
   try {
-    adapters = await loadAgent();
+    adapters = await loadAgent('agent');
   } catch (error) {
     if (!(error instanceof SealpostError)) throw error;
     io.stderr(`sealpost agent: ${error.code}: ${error.message}\n`);

@@ -60,9 +60,11 @@ const DEFAULT_DB = 'sqlite:sealpost-data/relay.db';
 /** The relay package is loaded only by these commands, so the rest of the CLI never needs it. */
 const loadRelay = () =>
   import('@sealpost/relay').catch((error: unknown) => {
-    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    // The built CLI under plain Node cannot load the relay's TypeScript sources (decisions D-RELAY-4).
-    throw new SealpostError('ERR_CLI_RELAY_SOURCES', 'the relay runs from its TypeScript sources: use `npm run sealpost -- relay …` or `npm start`', { cause: error });
+    const { code, message } = error as { code?: string; message?: string };
+    // The built CLI under plain Node needs relay/dist (decisions D-RELAY-4); it cannot load sources.
+    const unbuilt = code === 'ERR_MODULE_NOT_FOUND' && /[/\\]relay[/\\]dist[/\\]/.test(message ?? '');
+    if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' && !unbuilt) throw error;
+    throw new SealpostError('ERR_CLI_RELAY_SOURCES', 'the relay is not built (relay/dist): run `npm run build`, or from a checkout `npm run sealpost -- relay …` or `npm start`', { cause: error });
   });
 
 function dbArg(io: CliIo, db: string | undefined): string {

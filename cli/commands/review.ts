@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { SealpostError } from '@sealpost/sdk';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
+import { loadAdapters, loadAgent } from './load-adapters.js';
 
 const USAGE = `Usage:
   sealpost review list [--db AGENT.db | --config AGENT.json] [--state pending|matched|rejected] [--json]
@@ -17,13 +18,6 @@ sends the sender a signed "rejected" receipt with the reason (default "patient n
 sealpost-data/agent.db. Exit 1 when the item is not pending or there is no state file.
 `;
 
-/** The adapters package is loaded only by these commands (it needs better-sqlite3 and runs from sources, like the relay). */
-const loadAdapters = () =>
-  import('@sealpost/adapters').catch((error: unknown) => {
-    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    throw new SealpostError('ERR_CLI_ADAPTERS_SOURCES', 'the adapters run from their TypeScript sources: use `npm run sealpost -- review …`', { cause: error });
-  });
-
 async function run(args: string[], io: CliIo): Promise<number> {
   const [verb, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -34,7 +28,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   if (values.db && values.config) throw new UsageError('pass --db or --config, not both');
   let adapters;
   try {
-    adapters = await loadAdapters();
+    adapters = await loadAdapters('review');
   } catch (error) {
     if (!(error instanceof SealpostError)) throw error;
     io.stderr(`sealpost review: ${error.code}: ${error.message}\n`);
@@ -43,8 +37,7 @@ async function run(args: string[], io: CliIo): Promise<number> {
   const { ReviewQueue, AdapterError } = adapters;
   let db = resolve(io.cwd, values.db ?? 'sealpost-data/agent.db');
   if (values.config) {
-    // Loads like the adapters package above (it succeeded, so the sources are loadable).
-    const { loadAgentConfig, AgentConfigError } = await import('@sealpost/adapters/agent');
+    const { loadAgentConfig, AgentConfigError } = await loadAgent('review');
     try {
       db = loadAgentConfig(resolve(io.cwd, values.config)).state;
     } catch (error) {
