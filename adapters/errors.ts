@@ -10,6 +10,7 @@ export type AdapterErrorCode =
   | 'ERR_MATCH_REVIEW_STATE'
   | 'ERR_IMPORT_STATE'
   | 'ERR_IMPORT_RENDER'
+  | 'ERR_IMPORT_CRYPTO_WORKER'
   | 'ERR_EMR_REQUEST'
   | 'ERR_EMR_AUTH';
 

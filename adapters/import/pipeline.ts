@@ -1,4 +1,4 @@
-import { createReceipt, EnvelopeError, openEnvelope } from '@sealpost/sdk/crypto';
+import { EnvelopeError } from '@sealpost/sdk/crypto';
 import type { Identity, OpenResult, ReceiptStatus, SeenStore, TrustStore } from '@sealpost/sdk/crypto';
 import { AdapterError } from '../errors.js';
 import { mapLimited, settleLimited } from '../internal/limit.js';
@@ -7,6 +7,8 @@ import type { Db } from '../internal/sqlite.js';
 import { matchPatient } from '../match/match-patient.js';
 import type { MatchPatientOptions, PatientCandidate, PatientDemographics } from '../match/match-patient.js';
 import { ReviewQueue } from '../match/review-queue.js';
+import { inProcessCrypto } from './envelope-crypto.js';
+import type { EnvelopeCrypto } from './envelope-crypto.js';
 
 /** One item of the relay inbox. `id` is the relay's id of the item (stable across fetches). */
 export interface InboxItem {
@@ -52,7 +54,19 @@ export interface EmrTarget {
 
 /** Where signed receipts go back to the sender (the relay, later). Receipts may be sent more than once after a crash; they are idempotent per messageId and status. */
 export interface ReceiptSink {
-  send(receipt: Uint8Array, info: { messageId: string; status: ReceiptStatus; reason?: string }): Promise<void>;
+  send(receipt: Uint8Array, info: ReceiptInfo): Promise<void>;
+  /**
+   * Optional: takes a whole step's receipts at once (e.g. one transaction for a durable queue).
+   * Without it the pipeline calls `send` for each, up to `concurrency` at once.
+   */
+  sendMany?(receipts: { receipt: Uint8Array; info: ReceiptInfo }[]): Promise<void>;
+}
+
+/** What a receipt says, beside its signed bytes. */
+export interface ReceiptInfo {
+  messageId: string;
+  status: ReceiptStatus;
+  reason?: string;
 }
 
 /** Options of {@link ImportPipeline}. */
@@ -72,8 +86,14 @@ export interface ImportPipelineOptions {
    * changes for a batch are one SQLite transaction (one fsync), not one per letter.
    */
   batchSize?: number;
-  /** Envelopes opened, receipts signed and sent, relay items removed and EMR calls made at once within a batch (default 8). */
+  /** Relay removals, receipts handed to the sink and EMR calls made at once within a batch (default 8); opens and receipt signatures are queued for the whole batch. */
   concurrency?: number;
+  /**
+   * Where envelopes are opened and receipts signed (default on this thread with `identity` and
+   * `trust`). A `CryptoWorkerPool` spreads the work over worker threads; it must hold the same
+   * identity and trust. The caller closes it.
+   */
+  crypto?: EnvelopeCrypto;
   /** Clock for envelope checks (default now). */
   now?: () => Date;
 }
@@ -94,7 +114,15 @@ export interface ImportRecord {
   reason: string | null;
 }
 
-/** Counts of one {@link ImportPipeline.runOnce} call. */
+/** Options of {@link ImportPipeline.run}. */
+export interface ImportRunOptions {
+  /** Inbox pages fetched in this run at most (default: until a page comes back short, that is, the inbox is empty). */
+  maxBatches?: number;
+  /** Once aborted no further page is fetched; the batches already fetched complete. */
+  signal?: AbortSignal;
+}
+
+/** Counts of one {@link ImportPipeline.run} call. */
 export interface ImportRunResult {
   fetched: number;
   filed: number;
@@ -112,8 +140,17 @@ interface Work {
   patientId: string | null;
   reason: string | null;
   opened?: OpenResult;
+  /** The delivered receipt signed with the open, sent once the open is committed. */
+  delivered?: Uint8Array;
   letter?: RenderedLetter;
 }
+
+/**
+ * Batches in flight at once in a run. A batch starts opening only once the previous one has
+ * committed its open step (the seen store must know every earlier claim), so with two the next
+ * batch's cryptography overlaps this batch's commits, filing and receipts.
+ */
+const BATCHES_IN_FLIGHT = 3;
 
 const TERMINAL: readonly ImportState[] = ['done', 'done-rejected', 'invalid'];
 
@@ -135,6 +172,7 @@ export class ImportPipeline {
   readonly #db: Db;
   readonly #options: ImportPipelineOptions;
   readonly #concurrency: number;
+  readonly #crypto: EnvelopeCrypto;
   readonly #update;
   readonly #seenInsert;
   readonly #seenGet;
@@ -144,6 +182,7 @@ export class ImportPipeline {
     this.#options = options;
     this.#concurrency = options.concurrency ?? 8;
     if (!Number.isInteger(this.#concurrency) || this.#concurrency < 1) throw new RangeError('ImportPipeline: concurrency must be a positive integer');
+    this.#crypto = options.crypto ?? inProcessCrypto(options.identity, options.trust);
     this.#db = openDb(options.path);
     this.#db.exec(`CREATE TABLE IF NOT EXISTS import_letters (
       inbox_id TEXT PRIMARY KEY, message_id TEXT, state TEXT NOT NULL, envelope BLOB NOT NULL,
@@ -181,38 +220,75 @@ export class ImportPipeline {
     guard(what, () => this.#db.transaction(fn)());
   }
 
-  /** Fetches one batch from the inbox and advances every unfinished letter (including earlier ones after a restart, and review decisions), a batch at a time. */
-  async runOnce(): Promise<ImportRunResult> {
+  /** Fetches one batch from the inbox and advances every unfinished letter (including earlier ones after a restart, and review decisions): `run({ maxBatches: 1 })`. */
+  runOnce(): Promise<ImportRunResult> {
+    return this.run({ maxBatches: 1 });
+  }
+
+  /**
+   * Fetches inbox pages until one comes back short (or `maxBatches`, or `signal`) and advances
+   * every unfinished letter (earlier ones after a restart, and review decisions, first), a batch
+   * at a time. Batches overlap: the next page is fetched and opened while the previous batch is
+   * committed, filed and receipted (see {@link BATCHES_IN_FLIGHT}). The first failure ends the
+   * fetching; the batches in flight complete, then it is thrown.
+   */
+  async run(options: ImportRunOptions = {}): Promise<ImportRunResult> {
     const result: ImportRunResult = { fetched: 0, filed: 0, review: 0, rejected: 0, invalid: 0 };
     const batchSize = this.#options.batchSize ?? 50;
-    const items = await this.#options.source.fetch(batchSize);
+    const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
     const insert = this.#db.prepare("INSERT INTO import_letters (inbox_id, state, envelope, updated_at) VALUES (?, 'received', ?, ?) ON CONFLICT(inbox_id) DO NOTHING");
-    this.#commit('import receive', () => items.forEach((item) => insert.run(item.id, item.envelope, new Date().toISOString())));
-    // Only now, with every envelope on disk, may the relay forget them. The removals run while the
-    // letters advance (the relay's round trips overlap the crypto) and the round ends once they
-    // have: an item whose removal failed is fetched again next round and ignored as already stored.
-    const removed = settleLimited(items, this.#concurrency, (item) => this.#options.source.remove(item.id));
-    result.fetched = items.length;
-    // Literal states, as in the partial index: finished letters stay in the table for good, and a
-    // round must not scan them.
-    const rows = this.#db
-      .prepare("SELECT inbox_id AS inboxId, message_id AS messageId, state, patient_id AS patientId, reason, envelope FROM import_letters INDEXED BY import_letters_unfinished WHERE state NOT IN ('done', 'done-rejected', 'invalid') ORDER BY rowid")
-      .all() as (ImportRecord & { envelope: Uint8Array })[];
-    for (let at = 0; at < rows.length; at += batchSize) {
-      const batch = rows.slice(at, at + batchSize).map((r): Work => ({ inboxId: r.inboxId, envelope: new Uint8Array(r.envelope), state: r.state, messageId: r.messageId ?? r.inboxId, patientId: r.patientId, reason: r.reason }));
-      try {
-        await this.#advance(batch, result);
-      } catch (error) {
-        await removed;
-        throw error;
+    // Literal states, as in the partial index: finished letters stay in the table, and a round must not scan them.
+    const unfinished = this.#db.prepare(
+      "SELECT inbox_id AS inboxId, message_id AS messageId, state, patient_id AS patientId, reason, envelope FROM import_letters INDEXED BY import_letters_unfinished WHERE state NOT IN ('done', 'done-rejected', 'invalid') ORDER BY rowid",
+    );
+    const taken = new Set<string>(); // letters this run has already handed to a batch
+    const running: Promise<void>[] = [];
+    const failures: unknown[] = [];
+    let opened: Promise<void> = Promise.resolve();
+    const start = (rows: (ImportRecord & { envelope: Uint8Array })[]): void => {
+      for (let at = 0; at < rows.length; at += batchSize) {
+        const batch = rows.slice(at, at + batchSize).map((r): Work => ({ inboxId: r.inboxId, envelope: new Uint8Array(r.envelope), state: r.state, messageId: r.messageId ?? r.inboxId, patientId: r.patientId, reason: r.reason }));
+        const previous = opened;
+        let signal = (): void => {};
+        opened = new Promise<void>((resolve) => (signal = resolve));
+        running.push(
+          (async () => {
+            await previous;
+            await this.#advance(batch, result, signal);
+          })()
+            .catch((error: unknown) => void failures.push(error))
+            .finally(() => signal()),
+        );
       }
+    };
+    try {
+      for (let fetches = 0; fetches < maxBatches && !options.signal?.aborted && failures.length === 0; fetches++) {
+        while (running.length >= BATCHES_IN_FLIGHT) await running.shift();
+        const items = await this.#options.source.fetch(batchSize);
+        this.#commit('import receive', () => items.forEach((item) => insert.run(item.id, item.envelope, new Date().toISOString())));
+        result.fetched += items.length;
+        // Only now, with every envelope on disk, may the relay forget them. The removals overlap
+        // the batch's crypto; the next page is fetched once they are done (it would list these
+        // again otherwise). An item whose removal failed is fetched again next run and ignored as
+        // already stored.
+        const removed = settleLimited(items, this.#concurrency, (item) => this.#options.source.remove(item.id));
+        const rows = (unfinished.all() as (ImportRecord & { envelope: Uint8Array })[]).filter((r) => !taken.has(r.inboxId));
+        for (const r of rows) taken.add(r.inboxId);
+        start(rows);
+        const failedRemove = (await removed).find((r) => r.status === 'rejected');
+        if (failedRemove) failures.push((failedRemove as PromiseRejectedResult).reason);
+        if (items.length < batchSize || rows.length === 0) break;
+      }
+    } catch (error) {
+      failures.push(error);
     }
-    const failedRemove = (await removed).find((r) => r.status === 'rejected');
-    if (failedRemove) throw (failedRemove as PromiseRejectedResult).reason;
+    await Promise.all(running);
+    if (failures.length > 0) throw failures[0];
     return result;
   }
 
-  async #advance(batch: Work[], result: ImportRunResult): Promise<void> {
+  /** Advances one batch through every step; `opened` is called once its open step is committed (the next batch may then open). */
+  async #advance(batch: Work[], result: ImportRunResult, opened: () => void): Promise<void> {
     const c = this.#concurrency;
     // Letters waiting for a person are not opened again until the person has decided.
     const active = batch.filter((w) => {
@@ -238,7 +314,10 @@ export class ImportPipeline {
       },
     });
     const at = this.#options.now?.() ?? new Date();
-    const openedAll = await settleLimited(active, c, (w) => openEnvelope(w.envelope, { identity: this.#options.identity, trust: this.#options.trust, seenStore: seenFor(w.inboxId), at }));
+    // The delivered receipt is signed with the open when it will be needed (sent only after the commit below).
+    // Cryptography is queued for the whole batch at once: it is CPU work for the crypto threads,
+    // which then stay busy while this thread is blocked in a commit's fsync.
+    const openedAll = await settleLimited(active, Math.max(1, active.length), (w) => this.#crypto.open({ envelope: w.envelope, seenStore: seenFor(w.inboxId), at, delivered: w.state === 'received' || w.state === 'opened' }));
     const unexpected = openedAll.find((o) => o.status === 'rejected' && !(o.reason instanceof EnvelopeError));
     if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
     this.#commit('import open', () => {
@@ -250,17 +329,19 @@ export class ImportPipeline {
           this.#set(w, 'invalid', { reason: `${error.code}: ${error.message}` });
           return;
         }
-        w.opened = o.value;
-        w.messageId = o.value.header?.messageId ?? w.inboxId;
+        w.opened = o.value.opened;
+        if (o.value.delivered) w.delivered = o.value.delivered;
+        w.messageId = w.opened.header?.messageId ?? w.inboxId;
         if (w.state === 'received') this.#set(w, 'opened', { messageId: w.messageId });
       });
     });
+    opened();
     const live = active.filter((w) => w.opened);
     result.invalid += active.length - live.length;
 
     // Delivered receipts, then the batch is `delivered`.
     const toDeliver = live.filter((w) => w.state === 'opened');
-    await mapLimited(toDeliver, c, (w) => this.#receipt(w, 'delivered'));
+    await this.#receipts(toDeliver, () => 'delivered');
     this.#commit('import delivered', () => toDeliver.forEach((w) => this.#set(w, 'delivered')));
 
     // Render and match; review decisions taken since the last run.
@@ -312,7 +393,7 @@ export class ImportPipeline {
 
     // Final receipts.
     const toFinish = live.filter((w) => w.state === 'filed' || w.state === 'rejected');
-    await mapLimited(toFinish, c, (w) => (w.state === 'filed' ? this.#receipt(w, 'imported') : this.#receipt(w, 'rejected', w.reason ?? 'rejected')));
+    await this.#receipts(toFinish, (w) => (w.state === 'filed' ? 'imported' : 'rejected'));
     this.#commit('import done', () => toFinish.forEach((w) => this.#set(w, w.state === 'filed' ? 'done' : 'done-rejected')));
     for (const w of toFinish) {
       if (w.state === 'done') result.filed++;
@@ -333,11 +414,19 @@ export class ImportPipeline {
     }
   }
 
-  async #receipt(w: Work, status: ReceiptStatus, reason?: string): Promise<void> {
-    const opened = w.opened!;
-    if (!opened.receiptRequest) return;
-    const bytes = await createReceipt(opened, { identity: this.#options.identity, status, ...(reason ? { reason } : {}) });
-    await this.#options.receipts.send(bytes, { messageId: w.messageId, status, ...(reason ? { reason } : {}) });
+  /** Signs (unless signed with the open) and hands over one receipt per letter that asked for receipts: one `sendMany` when the sink has it. */
+  async #receipts(letters: Work[], statusOf: (w: Work) => ReceiptStatus): Promise<void> {
+    const asked = letters.filter((w) => w.opened!.receiptRequest);
+    const made = await mapLimited(asked, Math.max(1, asked.length), async (w) => {
+      const status = statusOf(w);
+      const reason = status === 'rejected' ? (w.reason ?? 'rejected') : undefined;
+      const receipt = status === 'delivered' && w.delivered ? w.delivered : await this.#crypto.receipt(w.opened!, { status, ...(reason ? { reason } : {}) });
+      return { receipt, info: { messageId: w.messageId, status, ...(reason ? { reason } : {}) } };
+    });
+    const sink = this.#options.receipts;
+    if (sink.sendMany) {
+      if (made.length > 0) await sink.sendMany(made);
+    } else await mapLimited(made, this.#concurrency, (r) => sink.send(r.receipt, r.info));
   }
 
   close(): void {

@@ -21,7 +21,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,6 +30,7 @@ import type { Identity } from '@sealpost/sdk/crypto';
 import { RelayClient } from '@sealpost/sdk/transport';
 import { FhirEmr } from '../../adapters/fhir/fhir-emr.js';
 import { ImportFolder } from '../../adapters/file-drop/import-folder.js';
+import { CryptoWorkerPool } from '../../adapters/import/crypto-pool.js';
 import { ImportPipeline } from '../../adapters/import/pipeline.js';
 import type { EmrTarget, InboxSource } from '../../adapters/import/pipeline.js';
 import { relayInboxSource } from '../../adapters/import/relay-source.js';
@@ -82,6 +83,14 @@ interface Parties {
   lab: { address: string; identity: Identity };
   gp: { address: string; identity: Identity };
   trust: TrustStore;
+  ca: Uint8Array;
+}
+
+/** How the pipeline runs: crypto worker threads (0: on the main thread) and operations in flight per step. */
+interface Tuning {
+  batchSize: number;
+  workers: number;
+  concurrency: number;
 }
 
 async function sealAll(parties: Parties, n: number, tag: string, receipt: boolean): Promise<{ messageId: string; envelope: Uint8Array }[]> {
@@ -108,15 +117,24 @@ function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void
 }
 
 /** Runs the pipeline until the source is empty and every letter is done; returns the timed row. */
-async function drain(target: string, n: number, parties: Parties, dir: string, source: InboxSource, emr: EmrTarget, batchSize: number, count: () => number | Promise<number>): Promise<Row> {
+async function drain(target: string, n: number, parties: Parties, dir: string, source: InboxSource, emr: EmrTarget, tuning: Tuning, count: () => number | Promise<number>): Promise<Row> {
   let receipts = 0;
+  const pool = tuning.workers > 0 ? new CryptoWorkerPool({ identity: parties.gp.identity, trust: { anchors: [parties.ca] }, size: tuning.workers }) : undefined;
+  // Worker start-up (loading the sources) is not import throughput: one throwaway receipt warms every worker.
+  const warmBinding = { header: undefined, receiptRequest: undefined, binding: { signature: new Uint8Array(64), signedAttributes: new Uint8Array([0x31, 0]), contentType: '1.2.840.113549.1.7.1' }, signer: { certificate: parties.lab.identity.certificate, subject: '', addresses: [] } };
+  if (pool) {
+    await pool.ready();
+    await Promise.all(Array.from({ length: pool.size * 2 }, () => pool.receipt(warmBinding, { status: 'delivered' })));
+  }
   const waitMs = { fetch: 0, remove: 0, findPatients: 0, file: 0 };
   const fileCalls: number[] = [];
   const pipeline = new ImportPipeline({
     path: join(dir, `${target}.db`),
     identity: parties.gp.identity,
     trust: parties.trust,
-    batchSize,
+    batchSize: tuning.batchSize,
+    concurrency: tuning.concurrency,
+    ...(pool ? { crypto: pool } : {}),
     source: { fetch: timed(waitMs, 'fetch', (limit: number) => source.fetch(limit)), remove: timed(waitMs, 'remove', (id: string) => source.remove(id)) },
     target: {
       findPatients: timed(waitMs, 'findPatients', (q) => emr.findPatients(q)),
@@ -142,13 +160,14 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
   const cpu0 = process.cpuUsage();
   let filed = 0;
   for (;;) {
-    const r = await pipeline.runOnce();
+    const r = await pipeline.run();
     filed += r.filed;
     if (r.fetched === 0) break;
   }
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   pipeline.close();
+  await pool?.close();
   const found = await count();
   if (filed !== n || found !== n) throw new Error(`${target}: filed ${filed}, found ${found} in the EMR, expected ${n}`);
   return { target, letters: n, filed, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds), cpuMsPerLetter: Math.round(((cpu.user + cpu.system) / 1000 / n) * 100) / 100, waitMs: { fetch: Math.round(waitMs.fetch), remove: Math.round(waitMs.remove), findPatients: Math.round(waitMs.findPatients), file: Math.round(waitMs.file) }, fileCallMs: { first: tenth(fileCalls.slice(0, Math.ceil(fileCalls.length / 10))), last: tenth(fileCalls.slice(-Math.ceil(fileCalls.length / 10))) } };
@@ -195,9 +214,9 @@ function cacheSpkiImports(): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, 'no-receipts': { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, workers: { type: 'string' }, concurrency: { type: 'string' }, 'no-receipts': { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--cache-spki] [--no-receipts]\n');
+    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--workers W (crypto threads, default min(4, cores); 0: main thread)] [--concurrency C (default 16)] [--cache-spki] [--no-receipts]\n');
     return 0;
   }
   if (values['cache-spki']) cacheSpkiImports();
@@ -205,11 +224,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   // The reference FHIR server answers a conditional create in ~100–250 ms (see bench/README.md), so its case runs fewer letters.
   const fhirLetters = Number(values['fhir-letters'] ?? 100);
   const batchSize = Number(values.batch ?? 50);
+  const tuning: Tuning = { batchSize, workers: Number(values.workers ?? Math.min(4, availableParallelism())), concurrency: Number(values.concurrency ?? 16) };
   const cases = (values.cases ?? 'folder,fhir,memory-folder').split(',');
   const log = (s: string): void => void (values.json ? process.stderr : process.stdout).write(s);
   const ca = await createDevCa();
   const make = async (name: string, address: string) => ({ address, identity: (await generateIdentity({ name, address, issuer: ca.identity })).identity });
-  const parties: Parties = { lab: await make('ACME Pathology', 'results@acme-path.example'), gp: await make('Harbourside GP', 'inbox@harbourside-gp.example'), trust: new TrustStore().addAnchor(ca.identity.certificate) };
+  const parties: Parties = { lab: await make('ACME Pathology', 'results@acme-path.example'), gp: await make('Harbourside GP', 'inbox@harbourside-gp.example'), trust: new TrustStore().addAnchor(ca.identity.certificate), ca: ca.identity.certificate };
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-import-'));
   const rows: Row[] = [];
   const files = (d: string): number => readdirSync(d).filter((f) => !f.startsWith('.')).length;
@@ -223,14 +243,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (name === 'folder') {
           const relay = await relaySource(parties, dir, letters);
           try {
-            rows.push(await drain('relay inbox → file-drop folder', count, parties, dir, relay.source, folderTarget(folder), batchSize, () => files(folderDir)));
+            rows.push(await drain('relay inbox → file-drop folder', count, parties, dir, relay.source, folderTarget(folder), tuning, () => files(folderDir)));
           } finally {
             await relay.stop();
           }
         } else {
           const inbox = new Map(letters.map((l) => [l.messageId, l.envelope]));
           const source: InboxSource = { fetch: (limit) => Promise.resolve([...inbox].slice(0, limit).map(([id, envelope]) => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) };
-          rows.push(await drain('in-memory inbox → file-drop folder', count, parties, dir, source, folderTarget(folder), batchSize, () => files(folderDir)));
+          rows.push(await drain('in-memory inbox → file-drop folder', count, parties, dir, source, folderTarget(folder), tuning, () => files(folderDir)));
         }
       } else if (name === 'fhir') {
         // bench/run.ts gave this process --experimental-websocket (Node 20); the FHIR server's process needs it too.
@@ -241,7 +261,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           await server.create({ resourceType: 'Patient', identifier: [{ system: IHI, value: '8003608166690503' }], name: [{ family: 'Citizen', given: ['Jane'] }], birthDate: '1980-01-01', gender: 'female' });
           const emr = new FhirEmr({ baseUrl: server.baseUrl });
           const documents = async (): Promise<number> => (await server.get<{ total?: number }>(`DocumentReference?_total=accurate&_count=1`)).total ?? -1;
-          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', count, parties, dir, relay.source, emr, batchSize, documents));
+          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', count, parties, dir, relay.source, emr, tuning, documents));
         } finally {
           await relay.stop();
           await server.close();
@@ -253,6 +273,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  if (values.json) process.stdout.write(JSON.stringify({ bench: 'import', node: process.version, batchSize, rows }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ bench: 'import', node: process.version, ...tuning, rows }, null, 2) + '\n');
   return 0;
 }

@@ -2,13 +2,15 @@
  * Child process of the crash test: runs the import pipeline over `<dir>/inbox/*.p7m` into
  * `<dir>/emr-import` until the inbox is empty, then exits 0. The parent kills it with SIGKILL at
  * random moments and starts it again. `SEALPOST_FILE_BATCH=1` files through `ImportFolder.fileMany`
- * (the group-committed path), otherwise one `file` call per letter; the parent alternates. Prints
+ * (the group-committed path), otherwise one `file` call per letter; `SEALPOST_CRYPTO_WORKERS=N` opens
+and signs on N worker threads (`CryptoWorkerPool`); the parent alternates both. Prints
  * `ready` once the pipeline is open, so the parent's kill clock starts after start-up.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrustStore, unlockIdentity } from '@sealpost/sdk/crypto';
 import { ImportFolder } from '../../../adapters/file-drop/import-folder.js';
+import { CryptoWorkerPool } from '../../../adapters/import/crypto-pool.js';
 import { ImportPipeline } from '../../../adapters/import/pipeline.js';
 import { renderHl7Letter } from '../../../adapters/import/render-hl7.js';
 import type { FileRequest } from '../../../adapters/import/pipeline.js';
@@ -25,10 +27,14 @@ const trust = new TrustStore().addAnchor(b64(stored.ca));
 const patients = JSON.parse(readFileSync(join(dir, 'patients.json'), 'utf8')) as PatientCandidate[];
 const folder = new ImportFolder({ dir: join(dir, 'emr-import'), workDir: join(dir, 'emr-work') });
 
+const workers = Number(process.env.SEALPOST_CRYPTO_WORKERS ?? 0);
+const pool = workers > 0 ? new CryptoWorkerPool({ identity, trust: { anchors: [b64(stored.ca)] }, size: workers }) : undefined;
+
 const pipeline = new ImportPipeline({
   path: join(dir, 'agent.db'),
   identity,
   trust,
+  ...(pool ? { crypto: pool } : {}),
   batchSize: Number(process.env.SEALPOST_BATCH_SIZE ?? 7),
   source: {
     fetch: (limit) =>
@@ -52,6 +58,7 @@ const pipeline = new ImportPipeline({
   render: (payload) => renderHl7Letter(payload),
 });
 
+await pool?.ready();
 process.stdout.write('ready\n');
 for (;;) {
   await pipeline.runOnce();
@@ -59,4 +66,5 @@ for (;;) {
 }
 if (!existsSync(join(dir, 'emr-import'))) process.exit(3);
 pipeline.close();
+await pool?.close();
 process.exit(0);

@@ -170,7 +170,7 @@ describe('import pipeline', () => {
     pipeline.close();
   });
 
-  it('survives kill -9 at random points during batches of 200 letters (group-committed folder writes and per-letter ones, alternating): every letter filed exactly once', async () => {
+  it('survives kill -9 at random points during batches of 200 letters (group-committed folder writes and per-letter ones, crypto on worker threads and on the main thread, alternating): every letter filed exactly once', async () => {
     const dir = temp();
     const N = 200;
     mkdirSync(join(dir, 'inbox'));
@@ -194,11 +194,11 @@ describe('import pipeline', () => {
       for (const f of readdirSync(importDir)) if (!f.startsWith('.')) renameSync(join(importDir, f), join(consumed, `${f}.${copies++}`));
     }, 3);
     const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
-    const run = (fileBatch: boolean, killAfterMs?: number) =>
+    const run = (fileBatch: boolean, workers: number, killAfterMs?: number) =>
       new Promise<{ code: number | null; killed: boolean }>((resolve) => {
         const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', child, dir], {
           stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, SEALPOST_FILE_BATCH: fileBatch ? '1' : '0', SEALPOST_BATCH_SIZE: '25' },
+          env: { ...process.env, SEALPOST_FILE_BATCH: fileBatch ? '1' : '0', SEALPOST_BATCH_SIZE: '25', SEALPOST_CRYPTO_WORKERS: String(workers) },
         });
         let stderr = '';
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -227,7 +227,7 @@ describe('import pipeline', () => {
     let midwayKills = 0;
     let finished = false;
     for (let round = 0; round < 20 && !finished; round++) {
-      const r = await run(round % 2 === 0, Math.floor(Math.random() * 300));
+      const r = await run(round % 2 === 0, round % 4 < 2 ? 2 : 0, Math.floor(Math.random() * 800));
       if (r.killed) {
         kills++;
         if (existsSync(join(dir, 'agent.db')) && midway()) midwayKills++;
@@ -236,7 +236,7 @@ describe('import pipeline', () => {
         finished = true;
       }
     }
-    if (!finished) expect((await run(true)).code).toBe(0);
+    if (!finished) expect((await run(true, 2)).code).toBe(0);
     await new Promise((r) => setTimeout(r, 50));
     clearInterval(emr);
     const files = readdirSync(consumed);
