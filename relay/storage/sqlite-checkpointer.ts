@@ -173,6 +173,9 @@ export class WalCheckpointer {
     if (this.#stopped) return this.#exited;
     this.#stopped = true;
     this.#release();
+    // Referenced again: a process whose last task is closing the store would otherwise end before
+    // the worker has closed its connection, with `close()` never settling.
+    this.#worker.ref();
     this.#worker.postMessage('stop');
     return this.#exited;
   }

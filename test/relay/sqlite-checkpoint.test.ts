@@ -3,9 +3,11 @@
  * the serving connection never checkpoints, the worker does, the WAL stays bounded under sustained
  * group commits, and nothing committed is lost across the holds. Bounded in count and time.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WalCheckpointer } from '../../relay/storage/sqlite-checkpointer.js';
@@ -126,6 +128,21 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
       await reopened.migrate();
       for (const s of created) expect((await reopened.getAnswer(s.messageId))?.answer.digest).toBe(s.digest);
       expect(await countInbox(reopened)).toBe(created.length);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('closes in a process that has nothing else to do: close() waits for the worker, the process exits normally', async () => {
+    const db = join(dir, `${randomUUID()}.db`);
+    const child = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./sqlite-close-child.ts', import.meta.url)), db], { encoding: 'utf8', timeout: 60_000 });
+    expect({ status: child.status, stdout: child.stdout, stderr: child.stderr }).toEqual({ status: 0, stdout: 'closed\n', stderr: '' });
+    // Closed as the last connection: the WAL was folded into the file and removed.
+    expect(existsSync(`${db}-wal`)).toBe(false);
+    const reopened = openSqliteStore(db);
+    try {
+      await reopened.migrate();
+      expect(await reopened.listInbox('b@close.example', 0, 10, Date.now())).toHaveLength(1);
     } finally {
       await reopened.close();
     }
