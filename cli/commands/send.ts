@@ -200,7 +200,12 @@ export const sendCommand: CommandGroup = {
           );
         throw error;
       }
-      await confirmSent(idDir, messageId);
+      try {
+        await confirmSent(idDir, messageId);
+      } catch (error) {
+        // The relay has the message: that is the outcome to report (status confirms the copy later).
+        io.stderr(`sealpost send: warning: ${messageId} was accepted, but its sealed copy could not be moved to sent/ (${(error as Error).message}); it stays at ${sendingCopyPath(idDir, messageId)}\n`);
+      }
       const recipient = resolved ? { address: resolved.address, relayUrl: resolved.relayUrl, fingerprint: resolved.fingerprint, certificateChanged: resolved.certificateChanged, payloadForm: payload.form ?? null } : undefined;
       io.stdout(values.json ? `${JSON.stringify({ ...answer, sentCopy: sentCopyPath(idDir, messageId), ...(recipient ? { recipient } : {}) })}\n` : `${answer.messageId}\n`);
       return 0;
