@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { AgentConfigError } from './errors.js';
 import type { ConfigProblem } from './errors.js';
@@ -73,8 +74,10 @@ export interface AgentConfig {
   health?: { host: string; port: number };
   log: { level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent'; file?: string };
   match: { patients?: string; highThreshold?: number; lowThreshold?: number };
-  /** Letters fetched per import round (default 20); a shutdown waits for the round in progress. */
+  /** Letters per inbox page and group commit (default 20); a shutdown waits for the batches in progress. */
   batchSize: number;
+  /** Worker threads that open letters and sign receipts (default: the available cores, at most 4; 0 when there is one core, or to keep the work on the main thread). */
+  cryptoWorkers: number;
   inbound: InboundConfig[];
   outbound: FileDropOutboundConfig[];
   /** Recipient address → PEM certificate file; takes precedence over the directory. */
@@ -255,7 +258,7 @@ function readOutbound(r: Reader, value: Json, path: string): FileDropOutboundCon
  */
 export function validateAgentConfig(value: unknown, options: { baseDir: string; source?: string }): AgentConfig {
   const r = new Reader(options.baseDir);
-  const root = r.object(value, '', ['$comment', 'identity', 'trust', 'relay', 'state', 'health', 'log', 'match', 'batchSize', 'inbound', 'outbound', 'recipients', 'directory']);
+  const root = r.object(value, '', ['$comment', 'identity', 'trust', 'relay', 'state', 'health', 'log', 'match', 'batchSize', 'cryptoWorkers', 'inbound', 'outbound', 'recipients', 'directory']);
   if (!root) throw new AgentConfigError(r.problems, options.source);
 
   let identity: IdentityConfig | undefined;
@@ -325,6 +328,8 @@ export function validateAgentConfig(value: unknown, options: { baseDir: string; 
   }
 
   const batchSize = r.number(root, 'batchSize', '', { min: 1, max: 1000, integer: true }) ?? 20;
+  const cores = availableParallelism();
+  const cryptoWorkers = r.number(root, 'cryptoWorkers', '', { min: 0, max: 64, integer: true }) ?? (cores > 1 ? Math.min(4, cores) : 0);
 
   const inbound: InboundConfig[] = [];
   if (root['inbound'] !== undefined) {
@@ -372,7 +377,7 @@ export function validateAgentConfig(value: unknown, options: { baseDir: string; 
   }
 
   if (r.problems.length > 0 || !identity || !relay || !state) throw new AgentConfigError(r.problems, options.source);
-  return { identity, trust, relay, state, ...(health ? { health } : {}), log, match, batchSize, inbound, outbound, recipients, ...(directory ? { directory } : {}) };
+  return { identity, trust, relay, state, ...(health ? { health } : {}), log, match, batchSize, cryptoWorkers, inbound, outbound, recipients, ...(directory ? { directory } : {}) };
 }
 
 /** Reads and validates an agent configuration file (JSON). Relative paths in it are relative to the file's folder. Throws `ERR_AGENT_CONFIG`. */

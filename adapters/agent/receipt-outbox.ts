@@ -46,6 +46,7 @@ const ACCEPTED = new Set(['AA', 'CA']);
 export class ReceiptOutbox {
   readonly #db: Db;
   readonly #identity: Identity;
+  readonly #insertRow;
 
   constructor(path: string, options: { identity: Identity }) {
     this.#identity = options.identity;
@@ -57,6 +58,7 @@ export class ReceiptOutbox {
       message_id TEXT PRIMARY KEY, control_id TEXT NOT NULL, binding TEXT NOT NULL, state TEXT NOT NULL,
       ack_code TEXT, ack_text TEXT, created_at TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS agent_acks_control ON agent_acks (control_id)`);
+    this.#insertRow = this.#db.prepare('INSERT INTO agent_receipts (message_id, status, reason, bytes, state, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
     // Receipts the relay refused are tried once more at each start (the relay may have been upgraded or repaired).
     guard('receipt outbox retry failed', () => this.#db.prepare("UPDATE agent_receipts SET state = 'queued' WHERE state = 'failed'").run());
   }
@@ -77,22 +79,35 @@ export class ReceiptOutbox {
     );
   }
 
-  /** The sink to give the import pipeline. */
+  /** The sink to give the import pipeline; `sendMany` commits a whole step's receipts in one transaction. */
   readonly sink: ReceiptSink = {
     send: async (bytes, info) => {
       const ack = this.#ack(info.messageId);
       if (info.status === 'imported' && ack?.state === 'refused') return this.#reject(info.messageId);
-      const held = info.status === 'imported' && ack?.state === 'awaiting';
-      this.#insert(info.messageId, info.status, info.reason, bytes, held ? 'held' : 'queued');
+      this.#insert(info.messageId, info.status, info.reason, bytes, this.#stateFor(info, ack));
+    },
+    sendMany: async (receipts) => {
+      const refused: string[] = [];
+      guard('receipt outbox add', () =>
+        this.#db.transaction(() => {
+          for (const { receipt, info } of receipts) {
+            const ack = this.#ack(info.messageId);
+            if (info.status === 'imported' && ack?.state === 'refused') refused.push(info.messageId);
+            else this.#insert(info.messageId, info.status, info.reason, receipt, this.#stateFor(info, ack));
+          }
+        })(),
+      );
+      for (const messageId of refused) await this.#reject(messageId);
     },
   };
 
+  /** An "imported" receipt waits while the EMR's acknowledgement is awaited. */
+  #stateFor(info: { status: ReceiptStatus }, ack: { state: string } | undefined): 'held' | 'queued' {
+    return info.status === 'imported' && ack?.state === 'awaiting' ? 'held' : 'queued';
+  }
+
   #insert(messageId: string, status: string, reason: string | undefined, bytes: Uint8Array, state: 'held' | 'queued'): void {
-    guard('receipt outbox add', () =>
-      this.#db
-        .prepare('INSERT INTO agent_receipts (message_id, status, reason, bytes, state, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
-        .run(messageId, status, reason ?? null, bytes, state, new Date().toISOString()),
-    );
+    guard('receipt outbox add', () => this.#insertRow.run(messageId, status, reason ?? null, bytes, state, new Date().toISOString()));
   }
 
   #ack(messageId: string): { state: 'awaiting' | 'accepted' | 'refused'; binding: string; ack_text: string | null; ack_code: string | null } | undefined {

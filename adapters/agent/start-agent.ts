@@ -14,6 +14,7 @@ import { RelayClient, TransportError } from '@sealpost/sdk/transport';
 import { scanAckFiles } from '../file-drop/ack-files.js';
 import { scanOutbox } from '../file-drop/outbox-watcher.js';
 import type { OutboundLetter } from '../file-drop/outbox-watcher.js';
+import { CryptoWorkerPool } from '../import/crypto-pool.js';
 import { ImportPipeline } from '../import/pipeline.js';
 import type { EmrTarget, RenderedLetter } from '../import/pipeline.js';
 import { relayInboxSource } from '../import/relay-source.js';
@@ -115,7 +116,8 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   const identity = await loadIdentity(config, options.passphrase);
   const address = addressOf(identity.certificate);
   const trust = new TrustStore();
-  for (const file of config.trust) for (const cert of fromPem(readFileSync(file, 'utf8'), 'CERTIFICATE')) trust.addAnchor(cert);
+  const anchors = config.trust.flatMap((file) => fromPem(readFileSync(file, 'utf8'), 'CERTIFICATE'));
+  for (const cert of anchors) trust.addAnchor(cert);
   const client = new RelayClient({ relayUrl: config.relay.url, address, identity, ...(options.fetch ? { fetch: options.fetch } : {}) });
   const targets = await buildTargets(config);
   const receipts = new ReceiptOutbox(config.state, { identity });
@@ -129,6 +131,13 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
       for (const t of targets) await t.file(letter, patientId, messageId);
       log.info({ messageId, patientId, targets: targets.map((t) => t.name) }, 'letter filed');
     },
+    fileBatch: async (letters) => {
+      for (const t of targets) {
+        if (t.fileBatch) await t.fileBatch(letters);
+        else for (const l of letters) await t.file(l.letter, l.patientId, l.messageId);
+      }
+      for (const l of letters) log.info({ messageId: l.messageId, patientId: l.patientId, targets: targets.map((t) => t.name) }, 'letter filed');
+    },
   };
   const render = (payload: Uint8Array, opened: OpenResult): RenderedLetter => {
     const mediaType = opened.header?.mediaType ?? '';
@@ -138,10 +147,13 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
     if (messageId && ackFolders.length > 0) receipts.expectAck(messageId, parseMessage(payload).controlId, opened);
     return letter;
   };
+  // Opening letters and signing receipts is most of an import's CPU: on worker threads it uses every core.
+  const pool = config.inbound.length > 0 && config.cryptoWorkers > 0 ? new CryptoWorkerPool({ identity, trust: { anchors }, size: config.cryptoWorkers }) : undefined;
   const pipeline = new ImportPipeline({
     path: config.state,
     identity,
     trust,
+    ...(pool ? { crypto: pool } : {}),
     source: relayInboxSource(client),
     target,
     receipts: receipts.sink,
@@ -192,7 +204,8 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
   // An agent with no inbound adapter only sends: it leaves its relay inbox to other clients rather than parking every letter in review.
   if (config.inbound.length > 0) {
     loop('inbox', config.relay.pollSeconds * 1000, async () => {
-      const result = await pipeline.runOnce();
+      // Until the inbox is empty: a backlog is worked off at full speed, not one page per poll.
+      const result = await pipeline.run({ signal: stopping.signal });
       lastPollAt = new Date().toISOString();
       if (result.fetched || result.filed || result.review || result.rejected || result.invalid) log.info({ ...result }, 'import round');
     });
@@ -325,6 +338,7 @@ export async function startAgent(config: AgentConfig, options: StartAgentOptions
         await Promise.all(loops);
         await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
         pipeline.close();
+        await pool?.close();
         receipts.close();
         for (const t of targets) t.close?.();
         log.info('agent stopped');

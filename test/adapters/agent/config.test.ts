@@ -61,7 +61,7 @@ describe('agent configuration', () => {
         directory: { urls: ['https://relay/fhir', 'relay'], requireSignature: 'no' },
       }),
     ).toEqual([
-      'colour: unknown member (known: $comment, identity, trust, relay, state, health, log, match, batchSize, inbound, outbound, recipients, directory)',
+      'colour: unknown member (known: $comment, identity, trust, relay, state, health, log, match, batchSize, cryptoWorkers, inbound, outbound, recipients, directory)',
       'relay.url: must be an http(s) URL',
       'relay.pollSeconds: must be a number from 0.01 to 3600',
       'health.host: must be a loopback address (127.0.0.1, ::1 or localhost)',
