@@ -147,10 +147,13 @@ interface Work {
 
 /**
  * Batches in flight at once in a run. A batch starts opening only once the previous one has
- * committed its open step (the seen store must know every earlier claim), so with two the next
- * batch's cryptography overlaps this batch's commits, filing and receipts.
+ * committed its open step (the seen store must know every earlier claim), so the next batch's
+ * cryptography overlaps this one's commits, filing and receipts; a third is being fetched.
  */
 const BATCHES_IN_FLIGHT = 3;
+
+const SEEN_PURGE_INTERVAL_MS = 3600_000;
+const SEEN_GRACE_MS = 24 * 3600_000;
 
 const TERMINAL: readonly ImportState[] = ['done', 'done-rejected', 'invalid'];
 
@@ -176,6 +179,8 @@ export class ImportPipeline {
   readonly #update;
   readonly #seenInsert;
   readonly #seenGet;
+  readonly #seenPurge;
+  #purgedAt = 0;
   readonly review: ReviewQueue;
 
   constructor(options: ImportPipelineOptions) {
@@ -188,13 +193,15 @@ export class ImportPipeline {
       inbox_id TEXT PRIMARY KEY, message_id TEXT, state TEXT NOT NULL, envelope BLOB NOT NULL,
       patient_id TEXT, reason TEXT, updated_at TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS import_letters_unfinished ON import_letters (state) WHERE state NOT IN ('done', 'done-rejected', 'invalid');
-      CREATE TABLE IF NOT EXISTS import_seen (signer TEXT NOT NULL, message_id TEXT NOT NULL, inbox_id TEXT NOT NULL, expires_at TEXT NOT NULL, PRIMARY KEY (signer, message_id))`);
+      CREATE TABLE IF NOT EXISTS import_seen (signer TEXT NOT NULL, message_id TEXT NOT NULL, inbox_id TEXT NOT NULL, expires_at TEXT NOT NULL, PRIMARY KEY (signer, message_id));
+      CREATE INDEX IF NOT EXISTS import_seen_expiry ON import_seen (expires_at)`);
     this.review = new ReviewQueue(options.path, { db: this.#db });
     this.#update = this.#db.prepare(
       'UPDATE import_letters SET state = ?, message_id = COALESCE(?, message_id), patient_id = COALESCE(?, patient_id), reason = COALESCE(?, reason), updated_at = ? WHERE inbox_id = ?',
     );
     this.#seenInsert = this.#db.prepare('INSERT INTO import_seen (signer, message_id, inbox_id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.#seenGet = this.#db.prepare('SELECT inbox_id FROM import_seen WHERE signer = ? AND message_id = ?');
+    this.#seenPurge = this.#db.prepare('DELETE FROM import_seen WHERE expires_at < ?');
   }
 
   /** A letter's state. */
@@ -213,6 +220,19 @@ export class ImportPipeline {
     if (fields.patientId !== undefined) w.patientId = fields.patientId;
     if (fields.reason !== undefined) w.reason = fields.reason;
     this.#update.run(state, fields.messageId ?? null, fields.patientId ?? null, fields.reason ?? null, new Date().toISOString(), w.inboxId);
+  }
+
+  /**
+   * Forgets replay claims of messages that expired over a day ago, at most once an hour (within a
+   * commit that happens anyway). A copy arriving later fails the envelope's expiry check, so the
+   * claim protects nothing any more; the day covers clocks that disagree. Without this the table
+   * would grow by one row per letter for ever.
+   */
+  #purgeSeen(): void {
+    const now = (this.#options.now?.() ?? new Date()).getTime();
+    if (now - this.#purgedAt < SEEN_PURGE_INTERVAL_MS) return;
+    this.#purgedAt = now;
+    this.#seenPurge.run(new Date(now - SEEN_GRACE_MS).toISOString());
   }
 
   /** One transaction, one fsync: a step's results for the whole batch. */
@@ -265,7 +285,10 @@ export class ImportPipeline {
       for (let fetches = 0; fetches < maxBatches && !options.signal?.aborted && failures.length === 0; fetches++) {
         while (running.length >= BATCHES_IN_FLIGHT) await running.shift();
         const items = await this.#options.source.fetch(batchSize);
-        this.#commit('import receive', () => items.forEach((item) => insert.run(item.id, item.envelope, new Date().toISOString())));
+        this.#commit('import receive', () => {
+          items.forEach((item) => insert.run(item.id, item.envelope, new Date().toISOString()));
+          this.#purgeSeen();
+        });
         result.fetched += items.length;
         // Only now, with every envelope on disk, may the relay forget them. The removals overlap
         // the batch's crypto; the next page is fetched once they are done (it would list these

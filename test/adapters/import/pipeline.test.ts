@@ -170,6 +170,55 @@ describe('import pipeline', () => {
     pipeline.close();
   });
 
+  it('forgets replay claims a day after their message expired, not before (a copy then fails the expiry check)', async () => {
+    const dir = temp();
+    const sealedAt = new Date();
+    const short = async (hl7: string, messageId: string) =>
+      (await sealEnvelope(enc(hl7), { sender: ctx.sender.identity, recipients: [ctx.practice.identity.certificate], messageId, mediaType: 'application/hl7-v2', ttlMs: 3600_000, now: sealedAt })).envelope;
+    const letter = await short(oru('E1'), 'msg-e1');
+    let clock = new Date(sealedAt.getTime() + 60_000);
+    const inbox = new Map<string, Uint8Array>();
+    const open = () =>
+      new ImportPipeline({
+        path: join(dir, 'agent.db'),
+        identity: ctx.practice.identity,
+        trust: ctx.trust,
+        now: () => clock,
+        source: { fetch: () => Promise.resolve([...inbox].map(([id, envelope]): InboxItem => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) },
+        target: { findPatients: () => Promise.resolve([JANE]), file: () => Promise.resolve() },
+        receipts: { send: () => Promise.resolve() },
+        render: (payload) => renderHl7Letter(payload),
+      });
+    const claims = (): number => {
+      const db = new Database(join(dir, 'agent.db'), { readonly: true });
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM import_seen').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    inbox.set('e1', letter);
+    let pipeline = open();
+    expect((await pipeline.runOnce()).filed).toBe(1);
+    expect(claims()).toBe(1);
+    pipeline.close();
+    // Expired (1 h) but within the day's grace: the claim stays, and a copy is refused.
+    clock = new Date(sealedAt.getTime() + 2 * 3600_000);
+    inbox.set('e1-copy', letter);
+    pipeline = open();
+    expect(await pipeline.runOnce()).toMatchObject({ fetched: 1, filed: 0, invalid: 1 });
+    expect(claims()).toBe(1);
+    pipeline.close();
+    // A day after expiry the claim is purged; a copy still cannot be filed.
+    clock = new Date(sealedAt.getTime() + 26 * 3600_000);
+    inbox.set('e1-late', letter);
+    pipeline = open();
+    expect(await pipeline.runOnce()).toMatchObject({ fetched: 1, filed: 0, invalid: 1 });
+    expect(claims()).toBe(0);
+    expect(pipeline.record('e1-late')?.reason).toMatch(/^ERR_ENVELOPE_EXPIRED/);
+    pipeline.close();
+  });
+
   it('survives kill -9 at random points during batches of 200 letters (group-committed folder writes and per-letter ones, crypto on worker threads and on the main thread, alternating): every letter filed exactly once', async () => {
     const dir = temp();
     const N = 200;
