@@ -34,8 +34,7 @@ function moveAside(dir: string, sub: string, file: string): void {
  * Reads an EMR's acknowledgement files (HL7 ACKs: MSA-1 the code, MSA-2 the MSH-10 of the
  * imported message, MSA-3 the text), oldest name first. Each acknowledgement is handed to
  * `onAck` and only then moved to `<dir>/processed/`, so a crash never loses one (it is handed over
- * again after a restart — `onAck` is idempotent); unreadable files go to `<dir>/error/`. Unlike
- * `readAckFiles`, which moves a file before its caller has recorded it.
+ * again after a restart — `onAck` is idempotent); unreadable files go to `<dir>/error/`.
  */
 export async function scanAckFiles(dir: string, options: ScanAckFilesOptions): Promise<ScanAckFilesResult> {
   const pattern = options.pattern ?? /\.ack$/i;

@@ -1,7 +1,6 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseMessage } from '@sealpost/sdk/hl7v2';
 import { mapLimited } from '../internal/limit.js';
 
 /** Options of {@link ImportFolder}. */
@@ -17,7 +16,7 @@ export interface ImportFolderOptions {
   name?: string;
 }
 
-/** An EMR acknowledgement read back from the acknowledgement folder. */
+/** An EMR acknowledgement read back from the acknowledgement folder (`scanAckFiles`). */
 export interface AckFileEvent {
   file: string;
   /** MSA-1 of the acknowledgement. */
@@ -160,32 +159,4 @@ export class ImportFolder {
   isFiled(messageId: string): boolean {
     return existsSync(join(this.#work, `${safe(messageId)}.filed`));
   }
-}
-
-/**
- * Reads the EMR's acknowledgement files from `dir` whose names match `pattern` (default
- * `/\.ack$/i`), parses each as an HL7 ACK, and moves it to `<dir>/processed/` once read, so a
- * restart does not report it twice. Unreadable files are moved to `<dir>/error/`.
- */
-export function readAckFiles(dir: string, options: { pattern?: RegExp } = {}): AckFileEvent[] {
-  const pattern = options.pattern ?? /\.ack$/i;
-  const done = join(dir, 'processed');
-  const failed = join(dir, 'error');
-  mkdirSync(done, { recursive: true });
-  const events: AckFileEvent[] = [];
-  for (const file of readdirSync(dir).sort()) {
-    if (!pattern.test(file)) continue;
-    const path = join(dir, file);
-    try {
-      const ack = parseMessage(readFileSync(path));
-      const controlId = ack.get('MSA-2');
-      if (!controlId) throw new Error('no MSA-2');
-      events.push({ file, code: ack.get('MSA-1') ?? '', controlId, text: ack.get('MSA-3') ?? '' });
-      renameSync(path, join(done, file));
-    } catch {
-      mkdirSync(failed, { recursive: true });
-      renameSync(path, join(failed, file));
-    }
-  }
-  return events;
 }

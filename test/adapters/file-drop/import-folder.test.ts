@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ImportFolder, readAckFiles } from '../../../adapters/file-drop/import-folder.js';
+import { scanAckFiles } from '../../../adapters/file-drop/ack-files.js';
+import { ImportFolder } from '../../../adapters/file-drop/import-folder.js';
+import type { AckFileEvent } from '../../../adapters/file-drop/import-folder.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -80,18 +82,25 @@ describe('ImportFolder.fileMany (group commit)', () => {
   });
 });
 
-describe('readAckFiles', () => {
-  it('turns matching acknowledgement files into events once, and sets aside unreadable ones', () => {
+describe('scanAckFiles', () => {
+  it('reads files matching the pattern (default *.ack, any case) once each, and sets aside unreadable ones', async () => {
     const dir = temp();
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'a.ack'), 'MSH|^~\\&|EMR|GP|SEALPOST|GP|20260101||ACK^R01^ACK|A1|P|2.5.1\rMSA|AA|CTRL-1|Imported\r');
+    writeFileSync(join(dir, 'a.ACK'), 'MSH|^~\\&|EMR|GP|SEALPOST|GP|20260101||ACK^R01^ACK|A1|P|2.5.1\rMSA|AA|CTRL-1|Imported\r');
     writeFileSync(join(dir, 'b.ack'), 'garbage');
     writeFileSync(join(dir, 'c.txt'), 'ignored');
-    expect(readAckFiles(dir)).toEqual([{ file: 'a.ack', code: 'AA', controlId: 'CTRL-1', text: 'Imported' }]);
-    expect(readAckFiles(dir)).toEqual([]);
-    expect(existsSync(join(dir, 'processed', 'a.ack'))).toBe(true);
+    const events: AckFileEvent[] = [];
+    const first = await scanAckFiles(dir, { onAck: (e) => void events.push(e) });
+    expect(first.acks).toEqual([{ file: 'a.ACK', code: 'AA', controlId: 'CTRL-1', text: 'Imported' }]);
+    expect(events).toEqual(first.acks);
+    expect(first.unreadable.map((u) => u.file)).toEqual(['b.ack']);
+    expect((await scanAckFiles(dir, { onAck: (e) => void events.push(e) })).acks).toEqual([]);
+    expect(existsSync(join(dir, 'processed', 'a.ACK'))).toBe(true);
     expect(existsSync(join(dir, 'error', 'b.ack'))).toBe(true);
-    renameSync(join(dir, 'c.txt'), join(dir, 'c.ACK'));
-    expect(readAckFiles(dir, { pattern: /\.ACK$/ })).toEqual([]);
+    renameSync(join(dir, 'c.txt'), join(dir, 'c.ack'));
+    expect((await scanAckFiles(dir, { pattern: /\.ACK$/, onAck: () => {} })).acks).toEqual([]);
+    expect(existsSync(join(dir, 'c.ack'))).toBe(true);
+    // A missing folder (the EMR has not written any yet) is an empty scan.
+    expect(await scanAckFiles(join(dir, 'none'), { onAck: () => {} })).toEqual({ acks: [], unreadable: [] });
   });
 });
