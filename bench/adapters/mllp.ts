@@ -7,7 +7,8 @@
  * vs simple-hl7 (N default 10000, C default 4). With a durable write before the ACK: Sealpost
  * enhanced mode (group commit across connections) vs simple-hl7 whose handler does the same
  * SQLite put per message (N default 2000, at 4 and 16 connections). R rounds (default 3) in
- * rotated order; medians reported.
+ * rotated order, each Sealpost run back to back with its peer's; medians reported, and Sealpost's
+ * msg/s over the peer's per round (steadier than either msg/s on a loaded machine).
  */
 import { connect } from 'node:net';
 import { createRequire } from 'node:module';
@@ -112,6 +113,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const servers: Server[] = [];
   const stores: SqliteInboundStore[] = [];
   const rows: Row[] = [];
+  const ratios: { case: string; perRound: number[]; median: number }[] = [];
   try {
     const original = await startMllpListener();
     servers.push({ name: 'sealpost original mode (AA)', port: original.port, durable: false, stop: () => original.close() });
@@ -132,26 +134,37 @@ export async function main(argv: readonly string[]): Promise<number> {
       ...durableConnections.flatMap((c) => servers.filter((s) => s.durable).map((s) => ({ server: s, n: durableMessages, c }))),
     ];
     const samples = new Map<(typeof cases)[number], Row[]>(cases.map((k) => [k, []]));
+    // Cases come in pairs (Sealpost, then the peer, same durability and connections).
+    const pairs = Array.from({ length: cases.length / 2 }, (_, i) => [cases[2 * i]!, cases[2 * i + 1]!] as const);
     for (let round = 0; round < rounds; round++) {
-      // Rotated order: load from other work on the machine falls on every server alike.
-      for (let i = 0; i < cases.length; i++) {
-        const k = cases[(i + round) % cases.length]!;
-        samples.get(k)!.push(await drive(`${k.server.name}#${round}`, k.server.port, k.n, k.c));
+      // Rotated order, and the two runs of a pair back to back with the first alternating: load
+      // from other work on the machine falls on every server alike.
+      for (let i = 0; i < pairs.length; i++) {
+        const [ours, peer] = pairs[(i + round) % pairs.length]!;
+        for (const k of round % 2 === 0 ? [ours, peer] : [peer, ours]) samples.get(k)!.push(await drive(`${k.server.name}#${round}`, k.server.port, k.n, k.c));
       }
     }
     for (const k of cases) {
       const rs = samples.get(k)!;
       rows.push({ server: `${k.server.name}, ${k.c} connections`, messages: k.n, perSecond: median(rs.map((r) => r.perSecond)), cpuUs: median(rs.map((r) => r.cpuUs)), p50Ms: median(rs.map((r) => r.p50Ms)), p99Ms: median(rs.map((r) => r.p99Ms)) });
     }
+    // A pair's two runs of one round are back to back, so their ratio cancels most of the load
+    // the machine had that round; the ratio of the medians does not.
+    for (const [ours, peer] of pairs) {
+      const peerRuns = samples.get(peer)!;
+      const perRound = samples.get(ours)!.map((r, round) => Math.round((r.perSecond / peerRuns[round]!.perSecond) * 100) / 100);
+      ratios.push({ case: `${ours.server.durable ? 'durable' : 'plain'}, ${ours.c} connections`, perRound, median: median(perRound) });
+    }
   } finally {
     for (const s of servers) await s.stop();
     for (const s of stores) s.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (values.json) process.stdout.write(JSON.stringify({ bench: 'mllp', node: process.version, rounds, rows }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ bench: 'mllp', node: process.version, rounds, rows, ratios }, null, 2) + '\n');
   else {
     log(`MLLP listeners, ORU^R01 messages one at a time per connection, median of ${rounds} rounds (Node ${process.version})\n`);
     for (const r of rows) log(`${r.server.padEnd(72)} ${String(r.perSecond).padStart(7)} msg/s ${String(r.cpuUs).padStart(5)} µs CPU/msg   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms\n`);
+    for (const r of ratios) log(`Sealpost / peer msg/s, ${r.case}: median ${r.median} (per round ${r.perRound.join(', ')})\n`);
   }
   return 0;
 }
