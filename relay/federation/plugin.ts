@@ -14,6 +14,8 @@ import { verifyWithCertificate } from '../internal/tokens.js';
 import { MESSAGE_ID_PATTERN } from '../plugins/submit.js';
 import { problemSchema } from '../plugins/problems.js';
 import type { NewSubmission } from '../storage/types.js';
+import { groupWrites } from './group-writes.js';
+import { signalOutbound } from './outbound-signal.js';
 import { forwardsTo, resolvePeer } from './resolve-peer.js';
 import { certificateNamesRelay, forwardSigningInput } from './signing.js';
 import { eventSigningInput } from '../timeline/carry-back.js';
@@ -160,6 +162,8 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
         events,
       });
       app.metrics.submission(outcome.kind, body.size, 0);
+      // Its `forwarded` goes back to the relay it came from (and any forward further on) at once.
+      if (outcome.kind !== 'conflict') signalOutbound(store);
       if (outcome.kind === 'conflict') throw new RelayError('ERR_RELAY_CONFLICT', `messageId ${request.params.messageId} was already used for other content`);
       reply.code(201).header('content-digest', outcome.answer.digest);
       return outcome.answer;
@@ -168,6 +172,9 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
 
   // Timeline events carried back by the relay a message was forwarded to (docs/protocol.md,
   // Timeline): accepted only from that relay, for a recipient in its domain, and stored once.
+  // A peer carries back one event per message it received, concurrently: the events arriving
+  // together are stored in one transaction (one durable commit), each answered after it.
+  const addEvent = groupWrites((entries: Parameters<typeof store.addEvents>[0][number][]) => store.addEvents(entries));
   app.post<{ Body: WireEvent }>(
     '/v1/relay/events',
     {
@@ -225,15 +232,22 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
       });
       if (!routed) throw new RelayError('ERR_RELAY_NOT_FOUND', `no message ${wire.messageId} sent to ${recipient} from this relay`);
       const message = await store.getAnswer(wire.messageId);
-      const stored = await store.addEvent(wire.messageId, timeline[0]!.sender, message?.origin ?? null, {
-        kind: wire.kind as EventKind,
-        at: Date.parse(wire.at),
-        actor: wire.actor,
-        recipient,
-        ...(wire.reason !== null ? { reason: wire.reason } : {}),
-        format: wire.format,
-        signed: Buffer.from(wire.signed, 'base64url'),
+      const stored = await addEvent({
+        messageId: wire.messageId,
+        sender: timeline[0]!.sender,
+        returnTo: message?.origin ?? null,
+        event: {
+          kind: wire.kind as EventKind,
+          at: Date.parse(wire.at),
+          actor: wire.actor,
+          recipient,
+          ...(wire.reason !== null ? { reason: wire.reason } : {}),
+          format: wire.format,
+          signed: Buffer.from(wire.signed, 'base64url'),
+        },
       });
+      // An event for a message that came from further back is carried on at once.
+      if (stored === 'created' && message?.origin) signalOutbound(store);
       return { stored };
     },
   );

@@ -10,6 +10,7 @@ import { RelayError } from '../errors.js';
 import { ADDRESS_PATTERN, normaliseAddress } from '../internal/address.js';
 import { digestOf, readBody, sha256Member } from '../internal/body.js';
 import type { NewSubmission, SubmitAnswer, SubmitOutcome, Upload } from '../storage/types.js';
+import { signalOutbound } from '../federation/outbound-signal.js';
 import { forwardsTo } from '../federation/resolve-peer.js';
 import { relayEvent } from '../timeline/events.js';
 import { problemSchema } from './problems.js';
@@ -98,6 +99,8 @@ export const submitPlugin: FastifyPluginAsync = async (app) => {
   };
 
   const answer = (outcome: SubmitOutcome, started: bigint, size: number): SubmitAnswer => {
+    // Committed forwards go out at once, not at the forwarder's next poll.
+    if (outcome.kind === 'created') signalOutbound(store);
     app.metrics.submission(outcome.kind, size, Number(process.hrtime.bigint() - started) / 1e9);
     if (outcome.kind === 'conflict') throw new RelayError('ERR_RELAY_CONFLICT', `messageId ${outcome.answer.messageId} was already used for other content`);
     return outcome.answer;

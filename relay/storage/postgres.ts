@@ -14,7 +14,7 @@ import type { PoolClient } from 'pg';
 import { StoreError, wrap } from './errors.js';
 import { answerOf, DEFAULT_TIMELINE_RETENTION_MS, eventOf, OUTBOUND_SELECT, outboundOf } from './sqlite.js';
 import type { EventRow, OutboundRow } from './sqlite.js';
-import type { ChunkOutcome, EventFormat, InboxItem, Invite, Mailbox, NewSubmission, NewTimelineEvent, OutboundItem, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, TimelineEvent, Upload } from './types.js';
+import type { ChunkOutcome, EventFormat, InboxItem, Invite, Mailbox, NewSubmission, NewTimelineEvent, EventUpdate, OutboundItem, OutboundOutcome, OutboundUpdate, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, TimelineEvent, Upload } from './types.js';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE relay_secret (id INTEGER PRIMARY KEY CHECK (id = 1), value BYTEA NOT NULL);
@@ -504,20 +504,56 @@ class PostgresStore implements RelayStore {
     return wrap('listOutbound', async () => (await this.#pool.query<OutboundRow>(`${OUTBOUND_SELECT} ORDER BY o.message_id, o.recipient`)).rows.map(outboundOf));
   }
 
-  async updateOutbound(
-    messageId: string,
-    recipient: string,
-    update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string; event?: NewTimelineEvent },
-  ): Promise<void> {
-    await this.#tx('updateOutbound', async (c) => {
-      await c.query(
-        `UPDATE outbound SET attempts = attempts + 1, forwarded_at = COALESCE($1, forwarded_at), failed_at = COALESCE($2, failed_at),
-           next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error) WHERE message_id = $5 AND recipient = $6`,
-        [update.forwardedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, messageId, recipient],
+  async claimOutbound(now: number, limit: number, options: { leaseUntil: number; skipPeers?: readonly string[] }): Promise<OutboundItem[]> {
+    return this.#tx('claimOutbound', async (c) => {
+      // The lease need not survive a database crash (the rows are simply due again, and the peer
+      // dedupes a repeated forward by messageId), so the claim does not wait for a WAL flush.
+      await c.query('SET LOCAL synchronous_commit = off');
+      // SKIP LOCKED: relay processes claiming at once each take other rows instead of queueing on
+      // the same ones; the lease then keeps the rows out of later claims until settled.
+      const claimed = await c.query<OutboundRow>(
+        `WITH picked AS (
+           SELECT message_id, recipient FROM outbound
+           WHERE forwarded_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND expires_at > $1 AND NOT (peer = ANY($3::text[]))
+           ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         UPDATE outbound o SET next_attempt_at = $4 FROM picked p, messages m
+         WHERE o.message_id = p.message_id AND o.recipient = p.recipient AND m.message_id = o.message_id
+         RETURNING o.message_id, o.recipient, o.peer, m.sender, m.digest, m.size, m.blob_id, o.hops, o.attempts, o.next_attempt_at, o.forwarded_at, o.failed_at, o.last_error`,
+        [now, limit, [...(options.skipPeers ?? [])], options.leaseUntil],
       );
-      if (!update.event) return;
-      const message = (await c.query<{ sender: string; origin: string | null }>('SELECT sender, origin FROM messages WHERE message_id = $1', [messageId])).rows[0];
-      if (message) await c.query(INSERT_EVENT, eventParams(messageId, message.sender, message.origin, update.event));
+      return claimed.rows.map(outboundOf);
+    });
+  }
+
+  async updateOutbound(messageId: string, recipient: string, update: OutboundUpdate): Promise<void> {
+    await this.settleOutbound([{ ...update, messageId, recipient }]);
+  }
+
+  async settleOutbound(outcomes: readonly OutboundOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await this.#tx('settleOutbound', async (c) => {
+      const updated = await c.query<{ message_id: string; recipient: string }>(
+        `UPDATE outbound o SET attempts = o.attempts + 1, forwarded_at = COALESCE(u.forwarded_at, o.forwarded_at), failed_at = COALESCE(u.failed_at, o.failed_at),
+           next_attempt_at = COALESCE(u.next_attempt_at, o.next_attempt_at), last_error = COALESCE(u.last_error, o.last_error)
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[]) AS u(message_id, recipient, forwarded_at, failed_at, next_attempt_at, last_error)
+         WHERE o.message_id = u.message_id AND o.recipient = u.recipient AND o.forwarded_at IS NULL AND o.failed_at IS NULL
+         RETURNING o.message_id, o.recipient`,
+        [
+          outcomes.map((o) => o.messageId),
+          outcomes.map((o) => o.recipient),
+          outcomes.map((o) => o.forwardedAt ?? null),
+          outcomes.map((o) => o.failedAt ?? null),
+          outcomes.map((o) => o.nextAttemptAt ?? null),
+          outcomes.map((o) => o.lastError ?? null),
+        ],
+      );
+      // A forward already settled for good (forwarded, or given up by a racing pass) stays as it is.
+      const changed = new Set(updated.rows.map((r) => `${r.message_id}\n${r.recipient}`));
+      for (const o of outcomes) {
+        if (!o.event || !changed.has(`${o.messageId}\n${o.recipient}`)) continue;
+        const message = (await c.query<{ sender: string; origin: string | null }>('SELECT sender, origin FROM messages WHERE message_id = $1', [o.messageId])).rows[0];
+        if (message) await c.query(INSERT_EVENT, eventParams(o.messageId, message.sender, message.origin, o.event));
+      }
     });
   }
 
@@ -529,6 +565,15 @@ class PostgresStore implements RelayStore {
 
   async addEvent(messageId: string, sender: string, returnTo: string | null, event: NewTimelineEvent): Promise<'created' | 'exists'> {
     return wrap('addEvent', async () => ((await this.#pool.query(INSERT_EVENT, eventParams(messageId, sender, returnTo, event))).rowCount === 1 ? 'created' : 'exists'));
+  }
+
+  async addEvents(entries: readonly { messageId: string; sender: string; returnTo: string | null; event: NewTimelineEvent }[]): Promise<('created' | 'exists')[]> {
+    if (entries.length === 0) return [];
+    return this.#tx('addEvents', async (c) => {
+      const answers: ('created' | 'exists')[] = [];
+      for (const e of entries) answers.push((await c.query(INSERT_EVENT, eventParams(e.messageId, e.sender, e.returnTo, e.event))).rowCount === 1 ? 'created' : 'exists');
+      return answers;
+    });
   }
 
   async listTimeline(messageId: string): Promise<TimelineEvent[]> {
@@ -556,12 +601,25 @@ class PostgresStore implements RelayStore {
     );
   }
 
-  async updateEvent(seq: number, update: { returnedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void> {
-    await wrap('updateEvent', () =>
+  async updateEvent(seq: number, update: EventUpdate): Promise<void> {
+    await this.settleEvents([{ ...update, seq }]);
+  }
+
+  async settleEvents(outcomes: readonly ({ seq: number } & EventUpdate)[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await wrap('settleEvents', () =>
       this.#pool.query(
-        `UPDATE timeline_events SET attempts = attempts + 1, returned_at = COALESCE($1, returned_at), failed_at = COALESCE($2, failed_at),
-           next_attempt_at = COALESCE($3, next_attempt_at), last_error = COALESCE($4, last_error) WHERE seq = $5`,
-        [update.returnedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, seq],
+        `UPDATE timeline_events e SET attempts = e.attempts + 1, returned_at = COALESCE(u.returned_at, e.returned_at), failed_at = COALESCE(u.failed_at, e.failed_at),
+           next_attempt_at = COALESCE(u.next_attempt_at, e.next_attempt_at), last_error = COALESCE(u.last_error, e.last_error)
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) AS u(seq, returned_at, failed_at, next_attempt_at, last_error)
+         WHERE e.seq = u.seq`,
+        [
+          outcomes.map((o) => o.seq),
+          outcomes.map((o) => o.returnedAt ?? null),
+          outcomes.map((o) => o.failedAt ?? null),
+          outcomes.map((o) => o.nextAttemptAt ?? null),
+          outcomes.map((o) => o.lastError ?? null),
+        ],
       ),
     );
   }

@@ -21,7 +21,7 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { StoreError, wrap } from './errors.js';
 import { WalCheckpointer } from './sqlite-checkpointer.js';
-import type { ChunkOutcome, EventFormat, EventKind, InboxItem, Invite, Mailbox, NewSubmission, NewTimelineEvent, OutboundItem, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, TimelineEvent, Upload } from './types.js';
+import type { ChunkOutcome, EventFormat, EventKind, InboxItem, Invite, Mailbox, NewSubmission, NewTimelineEvent, EventUpdate, OutboundItem, OutboundOutcome, OutboundUpdate, PurgeResult, RelayStore, StoredDelivery, SubmitAnswer, SubmitOutcome, TimelineEvent, Upload } from './types.js';
 
 /** Schema versions, applied in order inside one transaction each. */
 const MIGRATIONS: string[] = [
@@ -294,6 +294,10 @@ class SqliteStore implements RelayStore {
   #checkpointer: WalCheckpointer | undefined;
   /** Writers other than group commits (blob chunks) waiting for a checkpoint hold to end. */
   #holdWaiters: (() => void)[] = [];
+  /** Forwards claimed by this process (`claimOutbound`), key `messageId\nrecipient` → lease end. */
+  #outboundClaims = new Map<string, number>();
+  /** The claim's query, prepared once: the forwarder runs it after nearly every commit. */
+  #claimOutbound: Statement | undefined;
 
   constructor(db: Db, maxBatch: number, groupCommitMs: number) {
     this.#db = db;
@@ -656,26 +660,55 @@ class SqliteStore implements RelayStore {
     return wrap('listOutbound', () => (this.#db.prepare(`${OUTBOUND_SELECT} ORDER BY o.message_id, o.recipient`).all() as OutboundRow[]).map(outboundOf));
   }
 
-  async updateOutbound(
-    messageId: string,
-    recipient: string,
-    update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string; event?: NewTimelineEvent },
-  ): Promise<void> {
-    await wrap('updateOutbound', () =>
+  async claimOutbound(now: number, limit: number, options: { leaseUntil: number; skipPeers?: readonly string[] }): Promise<OutboundItem[]> {
+    return wrap('claimOutbound', () => {
+      const claims = this.#outboundClaims;
+      for (const [key, until] of claims) if (until <= now) claims.delete(key);
+      // Claimed rows are still due in the table: read past them (there are at most as many as the
+      // forwarder keeps in flight) instead of writing a lease, which would cost a commit per claim.
+      this.#claimOutbound ??= this.#db.prepare(
+        `${OUTBOUND_SELECT} WHERE o.forwarded_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ? AND o.expires_at > ?
+           AND o.peer NOT IN (SELECT value FROM json_each(?)) ORDER BY o.next_attempt_at LIMIT ?`,
+      );
+      const rows = this.#claimOutbound
+        .all(now, now, JSON.stringify(options.skipPeers ?? []), limit + claims.size) as OutboundRow[];
+      const claimed: OutboundItem[] = [];
+      for (const row of rows) {
+        const key = `${row.message_id}\n${row.recipient}`;
+        if (claimed.length === limit || claims.has(key)) continue;
+        claims.set(key, options.leaseUntil);
+        claimed.push(outboundOf(row));
+      }
+      return claimed;
+    });
+  }
+
+  async updateOutbound(messageId: string, recipient: string, update: OutboundUpdate): Promise<void> {
+    await this.settleOutbound([{ ...update, messageId, recipient }]);
+  }
+
+  async settleOutbound(outcomes: readonly OutboundOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await wrap('settleOutbound', () =>
       this.#db
         .transaction(() => {
-          this.#db
-            .prepare(
-              `UPDATE outbound SET attempts = attempts + 1, forwarded_at = COALESCE(?, forwarded_at), failed_at = COALESCE(?, failed_at),
-                 next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error) WHERE message_id = ? AND recipient = ?`,
-            )
-            .run(update.forwardedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, messageId, recipient);
-          if (!update.event) return;
-          const message = this.#s.getMessage!.get(messageId) as MessageRow | undefined;
-          if (message) this.#insertEvent(messageId, message.sender, message.origin, update.event);
+          const update = this.#db.prepare(
+            `UPDATE outbound SET attempts = attempts + 1, forwarded_at = COALESCE(?, forwarded_at), failed_at = COALESCE(?, failed_at),
+               next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error)
+             WHERE message_id = ? AND recipient = ? AND forwarded_at IS NULL AND failed_at IS NULL`,
+          );
+          for (const o of outcomes) {
+            // A forward already settled for good (forwarded, or given up by a racing pass) stays as it is.
+            const changed = update.run(o.forwardedAt ?? null, o.failedAt ?? null, o.nextAttemptAt ?? null, o.lastError ?? null, o.messageId, o.recipient).changes === 1;
+            if (!changed || !o.event) continue;
+            const message = this.#s.getMessage!.get(o.messageId) as MessageRow | undefined;
+            if (message) this.#insertEvent(o.messageId, message.sender, message.origin, o.event);
+          }
         })
         .immediate(),
     );
+    // Only after the commit: until then the rows still look due, and a claim must not take them.
+    for (const o of outcomes) this.#outboundClaims.delete(`${o.messageId}\n${o.recipient}`);
   }
 
   async stalledOutbound(before: number, limit: number): Promise<OutboundItem[]> {
@@ -686,6 +719,13 @@ class SqliteStore implements RelayStore {
 
   async addEvent(messageId: string, sender: string, returnTo: string | null, event: NewTimelineEvent): Promise<'created' | 'exists'> {
     return wrap('addEvent', () => (this.#insertEvent(messageId, sender, returnTo, event) ? 'created' : 'exists'));
+  }
+
+  async addEvents(entries: readonly { messageId: string; sender: string; returnTo: string | null; event: NewTimelineEvent }[]): Promise<('created' | 'exists')[]> {
+    if (entries.length === 0) return [];
+    return wrap('addEvents', () =>
+      this.#db.transaction(() => entries.map((e): 'created' | 'exists' => (this.#insertEvent(e.messageId, e.sender, e.returnTo, e.event) ? 'created' : 'exists'))).immediate(),
+    );
   }
 
   async listTimeline(messageId: string): Promise<TimelineEvent[]> {
@@ -716,14 +756,22 @@ class SqliteStore implements RelayStore {
     );
   }
 
-  async updateEvent(seq: number, update: { returnedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void> {
-    await wrap('updateEvent', () =>
+  async updateEvent(seq: number, update: EventUpdate): Promise<void> {
+    await this.settleEvents([{ ...update, seq }]);
+  }
+
+  async settleEvents(outcomes: readonly ({ seq: number } & EventUpdate)[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await wrap('settleEvents', () =>
       this.#db
-        .prepare(
-          `UPDATE timeline_events SET attempts = attempts + 1, returned_at = COALESCE(?, returned_at), failed_at = COALESCE(?, failed_at),
-             next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error) WHERE seq = ?`,
-        )
-        .run(update.returnedAt ?? null, update.failedAt ?? null, update.nextAttemptAt ?? null, update.lastError ?? null, seq),
+        .transaction(() => {
+          const update = this.#db.prepare(
+            `UPDATE timeline_events SET attempts = attempts + 1, returned_at = COALESCE(?, returned_at), failed_at = COALESCE(?, failed_at),
+               next_attempt_at = COALESCE(?, next_attempt_at), last_error = COALESCE(?, last_error) WHERE seq = ?`,
+          );
+          for (const o of outcomes) update.run(o.returnedAt ?? null, o.failedAt ?? null, o.nextAttemptAt ?? null, o.lastError ?? null, o.seq);
+        })
+        .immediate(),
     );
   }
 

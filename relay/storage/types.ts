@@ -106,6 +106,14 @@ export interface TimelineEvent {
   lastError: string | null;
 }
 
+/** The outcome of one attempt to carry a timeline event back to its origin relay. */
+export interface EventUpdate {
+  returnedAt?: number;
+  failedAt?: number;
+  nextAttemptAt?: number;
+  lastError?: string;
+}
+
 /** One queued forward of a message to a recipient on another relay. */
 export interface OutboundItem {
   messageId: string;
@@ -125,6 +133,22 @@ export interface OutboundItem {
   /** Set when the peer refused it for good (4xx); `lastError` says why. */
   failedAt: number | null;
   lastError: string | null;
+}
+
+/** The outcome of one forward attempt: forwarded, failed for good (with its `undeliverable` event), or to be retried. */
+export interface OutboundUpdate {
+  forwardedAt?: number;
+  failedAt?: number;
+  nextAttemptAt?: number;
+  lastError?: string;
+  /** Recorded in the same transaction (the signed `undeliverable`). */
+  event?: NewTimelineEvent;
+}
+
+/** {@link OutboundUpdate} of one queued forward. */
+export interface OutboundOutcome extends OutboundUpdate {
+  messageId: string;
+  recipient: string;
 }
 
 export type SubmitOutcome =
@@ -236,8 +260,19 @@ export interface RelayStore {
   dueOutbound(now: number, limit: number): Promise<OutboundItem[]>;
   /** Every outbound row (tests and operators). */
   listOutbound(): Promise<OutboundItem[]>;
+  /**
+   * Takes up to `limit` due forwards to send now (not forwarded, not failed, unexpired), oldest due
+   * first, none for the peers in `skipPeers`, and hides them from every other claim until they are
+   * settled (`settleOutbound`, `updateOutbound`) or until `leaseUntil`, when the items of a claimer
+   * that died come back. On PostgreSQL the claim holds across relay processes (locked rows are
+   * skipped, the lease is written into the row); on SQLite, whose database one relay process
+   * serves, it holds within this store object and costs no commit.
+   */
+  claimOutbound(now: number, limit: number, options: { leaseUntil: number; skipPeers?: readonly string[] }): Promise<OutboundItem[]>;
   /** Records the outcome of one forward attempt; `event` (undeliverable) is recorded in the same transaction. */
-  updateOutbound(messageId: string, recipient: string, update: { forwardedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string; event?: NewTimelineEvent }): Promise<void>;
+  updateOutbound(messageId: string, recipient: string, update: OutboundUpdate): Promise<void>;
+  /** Records the outcomes of several forward attempts in one transaction (one durable commit) and ends their claims. */
+  settleOutbound(outcomes: readonly OutboundOutcome[]): Promise<void>;
   /** Pending forwards (not forwarded, not failed) of messages submitted at or before `before`: federation gives up on them. */
   stalledOutbound(before: number, limit: number): Promise<OutboundItem[]>;
 
@@ -246,6 +281,8 @@ export interface RelayStore {
    * is `exists`). `sender` is the message's sender; `returnTo` the relay to carry it back to.
    */
   addEvent(messageId: string, sender: string, returnTo: string | null, event: NewTimelineEvent): Promise<'created' | 'exists'>;
+  /** {@link addEvent} for several events in one transaction (one durable commit); answers in the same order. */
+  addEvents(entries: readonly { messageId: string; sender: string; returnTo: string | null; event: NewTimelineEvent }[]): Promise<('created' | 'exists')[]>;
   /** A message's timeline, oldest first (empty when there is none). */
   listTimeline(messageId: string): Promise<TimelineEvent[]>;
   /** Relay events recorded without a signature by `purge` (expiries), to be signed; at most `limit`, of one message when `messageId` is given. */
@@ -255,7 +292,9 @@ export interface RelayStore {
   /** Signed events to carry back to their origin relay whose next attempt is due. */
   dueEvents(now: number, limit: number): Promise<TimelineEvent[]>;
   /** Records the outcome of carrying one event back. */
-  updateEvent(seq: number, update: { returnedAt?: number; failedAt?: number; nextAttemptAt?: number; lastError?: string }): Promise<void>;
+  updateEvent(seq: number, update: EventUpdate): Promise<void>;
+  /** Records the outcomes of carrying several events back, in one transaction (one durable commit). */
+  settleEvents(outcomes: readonly ({ seq: number } & EventUpdate)[]): Promise<void>;
   /**
    * Removes what retention and expiry allow. Each unacknowledged delivery that expires gets an
    * `expired` timeline event in the same transaction (unsigned, actor ''; see `unsignedEvents`).

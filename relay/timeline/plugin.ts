@@ -14,6 +14,7 @@ import type { EventKind, TimelineEvent } from '../storage/types.js';
 import { problemSchema } from '../plugins/problems.js';
 import { MESSAGE_ID_PATTERN } from '../plugins/submit.js';
 import { actorOf, claimsOf, signPendingEvents } from './events.js';
+import { signalOutbound } from '../federation/outbound-signal.js';
 
 const RECEIPT_STATUSES = ['delivered', 'imported', 'read', 'rejected'] as const;
 
@@ -135,6 +136,8 @@ export const timelinePlugin: FastifyPluginAsync = async (app) => {
         format: 'cms',
         signed: Buffer.from(request.body.receipt, 'base64url'),
       });
+      // A receipt for a message from another relay is carried back at once, not at the next poll.
+      if (stored === 'created' && route.origin) signalOutbound(store);
       let at = now;
       if (stored === 'exists') at = (await store.listTimeline(messageId)).find((e) => e.kind === kind && e.actor === mailbox && e.recipient === mailbox)?.at ?? now;
       reply.code(stored === 'created' ? 201 : 200);
