@@ -4,6 +4,12 @@
  * pinned as a peer. A reaches B through a proxy that can alter B's directory answers in transit.
  * The sender uses the real CLI in-process (runCli): `sealpost send` resolves the recipient through
  * A's /.well-known/sealpost and the directories of A and its peers.
+ *
+ * Each proof point of the issue has its test: cross-relay send and receive; B stopped, then
+ * restarted, and A's queue delivers everything exactly once; B's directory answers tampered with
+ * and the sender refuses; an expired message and its non-delivery report at the sender; the full
+ * timeline (accepted, forwarded, delivered, imported, read) at the sender for a letter received,
+ * imported and read at another relay, seen with `sealpost status`.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +32,8 @@ export function threeRelaySuite(makeBackend: () => Promise<Backend>): void {
   let bob: HarnessMailbox;
   let carol: HarnessMailbox;
   let proxy: TamperProxy;
+  /** How far each relay's clock runs ahead, ms (for expiry). */
+  const skew: Record<string, number> = {};
 
   beforeAll(async () => {
     backend = await makeBackend();
@@ -38,6 +46,7 @@ export function threeRelaySuite(makeBackend: () => Promise<Backend>): void {
         const others = Object.fromEntries(Object.entries(urls).filter(([d]) => d !== domain));
         return domain === 'a.example' ? { ...others, 'b.example': proxy.url } : others;
       },
+      options: (domain) => ({ now: () => Date.now() + (skew[domain] ?? 0) }),
     });
     proxy.target = fed.relay('b.example').url;
     alice = await fed.relay('a.example').addMailbox('alice');
@@ -193,6 +202,62 @@ export function threeRelaySuite(makeBackend: () => Promise<Backend>): void {
       expect(again.length).toBe(received.length);
       const rows = (await fed.relay('a.example').store!.listOutbound()).filter((o) => ids.includes(o.messageId));
       expect(rows.every((o) => o.forwardedAt !== null && o.failedAt === null)).toBe(true);
+    }, 60_000);
+
+    /** `sealpost status … --json` at A for alice, with C pinned (loopback has no well-known). */
+    const statusAtA = async (messageId: string): Promise<{ code: number; events: { kind: string; actor: string; recipient: string | null; verified: boolean; bound: unknown }[] }> => {
+      const res = await sealpost(['status', messageId, '--relay', fed.relay('a.example').url, '--id', alice.dir, '--peer', `c.example=${fed.relay('c.example').url}`, '--json']);
+      expect(res.stderr).toBe('');
+      return { code: res.code, events: (JSON.parse(res.stdout) as { events: { kind: string; actor: string; recipient: string | null; verified: boolean; bound: unknown }[] }).events };
+    };
+    const timelineKinds = async (messageId: string): Promise<string[]> => (await alice.client().timeline(messageId)).events.map((e) => e.kind);
+
+    it('shows the sender the full signed timeline of a letter received, imported and read at C: accepted, forwarded, delivered, imported, read', async () => {
+      const sent = await sealpost(['send', '--relay', fed.relay('a.example').url, '--id', alice.address, '--to', carol.address, '--media-type', 'text/plain', '--json', 'letter.txt']);
+      expect(sent.code).toBe(0);
+      const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
+      await waitFor('the letter at C', async () => ((await inboxIds(carol)).includes(messageId) ? true : undefined));
+      // Carol takes it, files it into her record system and reads it: one signed receipt each, posted at C.
+      writeFileSync(join(fed.dir, `${messageId}.p7m`), await carol.client().download(messageId));
+      for (const status of ['delivered', 'imported', 'read']) {
+        const posted = await sealpost(['receipt', 'send', '--relay', fed.relay('c.example').url, '--id', carol.dir, '--for', `${messageId}.p7m`, '--status', status, '--trust', fed.caFile]);
+        expect(posted).toMatchObject({ code: 0, stderr: '' });
+      }
+      await waitFor('the receipts carried back to A', async () => ((await timelineKinds(messageId)).includes('read') ? true : undefined));
+      const status = await statusAtA(messageId);
+      expect(status.events.map((e) => [e.kind, e.actor, e.recipient, e.verified, e.bound])).toEqual([
+        ['accepted', 'a.example', null, true, true],
+        ['forwarded', 'c.example', carol.address, true, true],
+        ['delivered', carol.address, carol.address, true, true],
+        ['imported', carol.address, carol.address, true, true],
+        ['read', carol.address, carol.address, true, true],
+      ]);
+      expect(status.code).toBe(0);
+    }, 60_000);
+
+    // Last in this suite: the purge at C expires every letter there still uncollected.
+    it('an expired message: C records the signed non-delivery report and the sender sees it at A', async () => {
+      const sent = await sealpost(['send', '--relay', fed.relay('a.example').url, '--id', alice.address, '--to', carol.address, '--media-type', 'text/plain', '--json', 'letter.txt']);
+      expect(sent.code).toBe(0);
+      const { messageId } = JSON.parse(sent.stdout) as { messageId: string };
+      await waitFor('forwarded, at A', async () => ((await timelineKinds(messageId)).includes('forwarded') ? true : undefined));
+      // Carol never collects it; C's clock passes the expiry (5 days) and C purges.
+      skew['c.example'] = 5 * 86_400_000 + 60_000;
+      try {
+        const purged = await fed.relay('c.example').store!.purge(Date.now() + skew['c.example'], { retentionMs: 7 * 86_400_000, orphanBlobAgeMs: 60_000 });
+        expect(purged.expired).toBeGreaterThanOrEqual(1);
+        expect(await inboxIds(carol)).not.toContain(messageId);
+        await waitFor('the non-delivery report at A', async () => ((await timelineKinds(messageId)).includes('expired') ? true : undefined));
+      } finally {
+        skew['c.example'] = 0;
+      }
+      const status = await statusAtA(messageId);
+      expect(status.events.map((e) => [e.kind, e.actor, e.recipient, e.verified])).toEqual([
+        ['accepted', 'a.example', null, true],
+        ['forwarded', 'c.example', carol.address, true],
+        ['expired', 'c.example', carol.address, true],
+      ]);
+      expect(status.code).toBe(0);
     }, 60_000);
   });
 }
