@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- relay [--json] [--stores sqlite,postgres] [--short]`: durable submissions per
+ * `npm run bench -- relay [--json] [--stores sqlite,postgres] [--sizes 4k,1m] [--sqlite-checkpoint worker,sqlite] [--short]`: durable submissions per
  * second and latency of the relay, on SQLite and PostgreSQL, with 4 KB and 1 MB envelopes, beside
  * the floor — the same database's raw single-row durable insert rate with the same durability
  * settings (SQLite WAL + synchronous=FULL; PostgreSQL synchronous_commit=on), measured in the same
@@ -9,8 +9,14 @@
  * run is bounded by a request count and a duration and talks only to 127.0.0.1. Offered loads for
  * 4 KB: unthrottled (max), 100, 500 and 1000 per second; for 1 MB: unthrottled and 50 per second
  * (500 MB/s of 1 MB envelopes is beyond these disks, so p50/p99 "at 500" is not measured for 1 MB).
+ *
+ * `--sqlite-checkpoint worker,sqlite` runs the SQLite cases once per checkpoint mode
+ * (relay/storage/sqlite.ts `checkpoint`), in the order given; default `worker`, the relay's
+ * default. Cases with SQLite's own checkpoint (the relay before the worker) are named
+ * `sqlite-4k-ckpt-sqlite` and `sqlite-1m-ckpt-sqlite`.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,8 +79,9 @@ function runLoad(job: Record<string, unknown>): LoadResult {
   return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as LoadResult;
 }
 
-function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void>; loop: () => Promise<LoopStats> }> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', here('./relay-process.ts')], { env: { ...process.env, SEALPOST_DB: db }, stdio: ['ignore', 'pipe', 'inherit'] });
+function startRelay(db: string, checkpoint?: string): Promise<{ url: string; stop: () => Promise<void>; loop: () => Promise<LoopStats> }> {
+  const env = { ...process.env, SEALPOST_DB: db, ...(checkpoint ? { SEALPOST_BENCH_CHECKPOINT: checkpoint } : {}) };
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', here('./relay-process.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -131,7 +138,8 @@ const floorOf = (times: number[], elapsedMs: number): Floor => {
 
 /** SQLite floor: one row per transaction, WAL + synchronous=FULL, on the same disk as the relay's database. */
 function sqliteFloor(dir: string, bytes: number, seconds: number, maxRows: number): Floor {
-  const db = new Database(join(dir, `floor-${bytes}.db`));
+  const file = join(dir, `floor-${bytes}-${randomUUID()}.db`);
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB NOT NULL)');
@@ -146,6 +154,7 @@ function sqliteFloor(dir: string, bytes: number, seconds: number, maxRows: numbe
   }
   const floor = floorOf(times, performance.now() - start);
   db.close();
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
   return floor;
 }
 
@@ -170,12 +179,20 @@ async function postgresFloor(url: string, bytes: number, seconds: number, maxRow
   }
 }
 
-async function runCase(db: string, size: number, alice: { address: string; identity: Identity }, short: boolean, floor: () => Promise<Floor> | Floor, log: (s: string) => void): Promise<CaseResult> {
+async function runCase(
+  db: string,
+  size: number,
+  alice: { address: string; identity: Identity },
+  short: boolean,
+  floor: () => Promise<Floor> | Floor,
+  log: (s: string) => void,
+  checkpoint?: string,
+): Promise<CaseResult> {
   const loadAverage = round(loadavg()[0] ?? 0, 2);
   const floorRun = await floor();
   const floorPerSec = floorRun.perSec;
   log(`  load average ${loadAverage}; floor: ${round(floorPerSec)} durable single-row inserts/s, one commit p50 ${floorRun.commitP50ms} ms p99 ${floorRun.commitP99ms} ms`);
-  const relay = await startRelay(db);
+  const relay = await startRelay(db, checkpoint);
   try {
     const token = await new RelayClient({ relayUrl: relay.url, address: alice.address, identity: alice.identity }).login();
     const base = { url: relay.url, token, to: 'bob@bench.example', bodyBytes: size };
@@ -221,12 +238,19 @@ async function runCase(db: string, size: number, alice: { address: string; ident
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, stores: { type: 'string' }, short: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { json: { type: 'boolean' }, stores: { type: 'string' }, sizes: { type: 'string' }, 'sqlite-checkpoint': { type: 'string' }, short: { type: 'boolean' }, help: { type: 'boolean' } },
+  });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- relay [--json] [--stores sqlite,postgres] [--short]\n');
+    process.stdout.write('usage: npm run bench -- relay [--json] [--stores sqlite,postgres] [--sizes 4k,1m] [--sqlite-checkpoint worker,sqlite] [--short]\n');
     return 0;
   }
   const stores = (values.stores ?? 'sqlite,postgres').split(',');
+  const sizes = (values.sizes ?? '4k,1m').split(',');
+  const checkpoints = (values['sqlite-checkpoint'] ?? 'worker').split(',');
+  for (const c of checkpoints) if (c !== 'worker' && c !== 'sqlite') throw new RangeError(`--sqlite-checkpoint: '${c}' is neither worker nor sqlite`);
+  for (const s of sizes) if (s !== '4k' && s !== '1m') throw new RangeError(`--sizes: '${s}' is neither 4k nor 1m`);
   const log = (s: string): void => void (values.json ? process.stderr : process.stdout).write(`${s}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-bench-relay-'));
   let pgServer: PostgresServer | undefined;
@@ -251,16 +275,22 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         pgServer = process.env.SEALPOST_BENCH_PG_URL ? undefined : await startPostgres();
       }
-      for (const [label, size] of [
-        ['4k', KB4],
-        ['1m', MB1],
-      ] as const) {
-        log(`${kind}-${label}:`);
+      for (const [label, size] of (
+        [
+          ['4k', KB4],
+          ['1m', MB1],
+        ] as const
+      ).filter(([l]) => sizes.includes(l))) {
         if (kind === 'sqlite') {
-          const db = `sqlite:${join(dir, `relay-${label}.db`)}`;
-          await prepare(db);
-          cases[`sqlite-${label}`] = await runCase(db, size, alice, values.short ?? false, () => sqliteFloor(dir, size, 3, size === KB4 ? 30_000 : 500), log);
+          for (const checkpoint of checkpoints) {
+            const name = checkpoint === 'worker' ? `sqlite-${label}` : `sqlite-${label}-ckpt-${checkpoint}`;
+            log(`${name} (WAL checkpoints: ${checkpoint}):`);
+            const db = `sqlite:${join(dir, `relay-${label}-${checkpoint}.db`)}`;
+            await prepare(db);
+            cases[name] = await runCase(db, size, alice, values.short ?? false, () => sqliteFloor(dir, size, 3, size === KB4 ? 30_000 : 500), log, checkpoint);
+          }
         } else {
+          log(`${kind}-${label}:`);
           const admin = process.env.SEALPOST_BENCH_PG_URL;
           const db = admin ? admin : await pgServer!.createDatabase();
           await prepare(db);
