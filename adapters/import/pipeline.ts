@@ -18,8 +18,12 @@ export interface InboxItem {
 
 /** Where letters come from (sdk/transport's relay client, a folder of `.p7m` files, a test). */
 export interface InboxSource {
-  /** Up to `limit` items not yet removed. */
-  fetch(limit: number): Promise<InboxItem[]>;
+  /**
+   * Up to `limit` items not yet removed. `skip`: items the pipeline has stored and is removing
+   * (the removal may still be on its way); a source should leave them out rather than fetch them
+   * again. One that returns them anyway costs a wasted download, nothing else.
+   */
+  fetch(limit: number, options?: { skip?: ReadonlySet<string> }): Promise<InboxItem[]>;
   /** Removes an item; called only once the envelope is durable in the pipeline's store. */
   remove(id: string): Promise<void>;
 }
@@ -281,30 +285,42 @@ export class ImportPipeline {
         );
       }
     };
+    // Items stored and being removed from the inbox: the next page is fetched without waiting for
+    // these removals (each is a relay round trip), and leaves them out.
+    const removing = new Set<string>();
+    const removals: Promise<void>[] = [];
     try {
       for (let fetches = 0; fetches < maxBatches && !options.signal?.aborted && failures.length === 0; fetches++) {
         while (running.length >= BATCHES_IN_FLIGHT) await running.shift();
-        const items = await this.#options.source.fetch(batchSize);
+        while (removals.length >= BATCHES_IN_FLIGHT) await removals.shift();
+        const items = await this.#options.source.fetch(batchSize, { skip: removing });
         this.#commit('import receive', () => {
           items.forEach((item) => insert.run(item.id, item.envelope, new Date().toISOString()));
           this.#purgeSeen();
         });
         result.fetched += items.length;
-        // Only now, with every envelope on disk, may the relay forget them. The removals overlap
-        // the batch's crypto; the next page is fetched once they are done (it would list these
-        // again otherwise). An item whose removal failed is fetched again next run and ignored as
-        // already stored.
-        const removed = settleLimited(items, this.#concurrency, (item) => this.#options.source.remove(item.id));
+        // Only now, with every envelope on disk, may the inbox forget them. The removals overlap
+        // the batches' work; an item whose removal failed ends the run with that error, is
+        // fetched again next run and ignored as already stored.
+        const toRemove = items.filter((item) => !removing.has(item.id));
+        for (const item of toRemove) removing.add(item.id);
+        removals.push(
+          settleLimited(toRemove, this.#concurrency, (item) => this.#options.source.remove(item.id)).then((settled) =>
+            settled.forEach((r, i) => {
+              if (r.status === 'fulfilled') removing.delete(toRemove[i]!.id);
+              else failures.push(r.reason);
+            }),
+          ),
+        );
         const rows = (unfinished.all() as (ImportRecord & { envelope: Uint8Array })[]).filter((r) => !taken.has(r.inboxId));
         for (const r of rows) taken.add(r.inboxId);
         start(rows);
-        const failedRemove = (await removed).find((r) => r.status === 'rejected');
-        if (failedRemove) failures.push((failedRemove as PromiseRejectedResult).reason);
         if (items.length < batchSize || rows.length === 0) break;
       }
     } catch (error) {
       failures.push(error);
     }
+    await Promise.all(removals);
     await Promise.all(running);
     if (failures.length > 0) throw failures[0];
     return result;

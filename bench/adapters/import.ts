@@ -135,7 +135,7 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
     batchSize: tuning.batchSize,
     concurrency: tuning.concurrency,
     ...(pool ? { crypto: pool } : {}),
-    source: { fetch: timed(waitMs, 'fetch', (limit: number) => source.fetch(limit)), remove: timed(waitMs, 'remove', (id: string) => source.remove(id)) },
+    source: { fetch: timed(waitMs, 'fetch', (limit: number, options?: { skip?: ReadonlySet<string> }) => source.fetch(limit, options)), remove: timed(waitMs, 'remove', (id: string) => source.remove(id)) },
     target: {
       findPatients: timed(waitMs, 'findPatients', (q) => emr.findPatients(q)),
       file: timed(waitMs, 'file', async (l, p, m) => {
@@ -249,7 +249,10 @@ export async function main(argv: readonly string[]): Promise<number> {
           }
         } else {
           const inbox = new Map(letters.map((l) => [l.messageId, l.envelope]));
-          const source: InboxSource = { fetch: (limit) => Promise.resolve([...inbox].slice(0, limit).map(([id, envelope]) => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) };
+          const source: InboxSource = {
+            fetch: (limit, options) => Promise.resolve([...inbox].filter(([id]) => !options?.skip?.has(id)).slice(0, limit).map(([id, envelope]) => ({ id, envelope }))),
+            remove: (id) => Promise.resolve(void inbox.delete(id)),
+          };
           rows.push(await drain('in-memory inbox → file-drop folder', count, parties, dir, source, folderTarget(folder), tuning, () => files(folderDir)));
         }
       } else if (name === 'fhir') {

@@ -37,10 +37,10 @@ const pipeline = new ImportPipeline({
   ...(pool ? { crypto: pool } : {}),
   batchSize: Number(process.env.SEALPOST_BATCH_SIZE ?? 7),
   source: {
-    fetch: (limit) =>
+    fetch: (limit, options) =>
       Promise.resolve(
         readdirSync(inbox)
-          .filter((f) => f.endsWith('.p7m'))
+          .filter((f) => f.endsWith('.p7m') && !options?.skip?.has(f))
           .sort()
           .slice(0, limit)
           .map((f) => ({ id: f, envelope: new Uint8Array(readFileSync(join(inbox, f))) })),
