@@ -1,13 +1,14 @@
 /**
  * The built CLI (cli/dist, `npm test` builds before vitest) loads the built adapters
  * (adapters/dist) under plain Node, as an installed `sealpost` does: `agent --check` and
- * `review list|match` against a state file written by the adapters' sources.
+ * `review list|match` against a state file written by the adapters' sources; and the built
+ * CryptoWorkerPool (which the agent uses by default) starts its worker from adapters/dist.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReviewQueue } from '../../adapters/match/review-queue.js';
@@ -15,7 +16,7 @@ import { ReviewQueue } from '../../adapters/match/review-queue.js';
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../../cli/dist/sealpost.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../docs/adapters/agent.example.json', import.meta.url));
-const BUILT = ['../../adapters/dist/index.js', '../../adapters/dist/agent.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+const BUILT = ['../../adapters/dist/index.js', '../../adapters/dist/agent.js', '../../adapters/dist/crypto-worker.js', '../../sdk/dist/crypto.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 /** Runs the built binary with plain Node (no tsx, no `source` condition); resolves with the exit code instead of throwing. */
 async function sealpost(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -60,5 +61,26 @@ describe('built sealpost binary with the built adapters', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/ERR_MATCH_REVIEW_STATE/);
     expect(JSON.parse((await sealpost(['review', 'list', '--state', 'matched', '--json', '--db', 'agent.db'], dir)).stdout)).toMatchObject([{ messageId: 'msg-built', patientId: 'p7', decidedBy: 'nurse' }]);
+  });
+
+  it('the built CryptoWorkerPool opens an envelope on a worker thread started from adapters/dist', async () => {
+    const script = join(dir, 'pool.mjs');
+    const [adapters, , , crypto] = BUILT.map((p) => pathToFileURL(p!).href);
+    writeFileSync(
+      script,
+      `const { CryptoWorkerPool } = await import(${JSON.stringify(adapters)});
+const { createDevCa, generateIdentity, MemorySeenStore, sealEnvelope } = await import(${JSON.stringify(crypto)});
+const ca = await createDevCa({ name: 'Built CA' });
+const lab = await generateIdentity({ name: 'Lab', address: 'lab@x.example', issuer: ca.identity });
+const gp = await generateIdentity({ name: 'GP', address: 'gp@x.example', issuer: ca.identity });
+const { envelope } = await sealEnvelope(new TextEncoder().encode('opened by a built worker'), { sender: lab.identity, recipients: [gp.identity.certificate], messageId: 'built-1' });
+const pool = new CryptoWorkerPool({ identity: gp.identity, trust: { anchors: [ca.identity.certificate] }, size: 1 });
+const { opened } = await pool.open({ envelope, seenStore: new MemorySeenStore(), at: new Date() });
+await pool.close();
+process.stdout.write(new TextDecoder().decode(opened.payload) + ' ' + opened.header.messageId);
+`,
+    );
+    const { stdout } = await run(process.execPath, [script], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' } });
+    expect(stdout).toBe('opened by a built worker built-1');
   });
 });
