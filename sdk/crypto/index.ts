@@ -15,6 +15,8 @@ export { TrustStore, validateChain } from './trust-store.js';
 export type { CertificateUse, ValidateChainOptions } from './trust-store.js';
 export { toPem, fromPem } from './pem.js';
 export { sealEnvelope, MAX_PAYLOAD_BYTES } from './seal.js';
+export { allocatePayload } from './allocate-payload.js';
+export type { AllocatePayloadOptions } from './allocate-payload.js';
 export type { SealOptions, SealResult, SealRecipient } from './seal.js';
 export { openEnvelope } from './open.js';
 export type { OpenOptions, OpenResult, ReceiptRequestInfo } from './open.js';

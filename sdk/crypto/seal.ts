@@ -1,3 +1,4 @@
+import { isPayloadSlot, markPayloadSealed } from './allocate-payload.js';
 import { CryptoError, EnvelopeError } from './errors.js';
 import type { Identity } from './identity.js';
 import { equalBytes } from './internal/bytes.js';
@@ -51,7 +52,7 @@ export interface SealOptions {
 
 /** What {@link sealEnvelope} produced. */
 export interface SealResult {
-  /** DER ContentInfo(AuthEnvelopedData), ready to send or to write as `.p7m` (a view: its buffer may hold a few bytes more). */
+  /** DER ContentInfo(AuthEnvelopedData), ready to send or to write as `.p7m` (a view: its buffer may hold a few bytes more, or the unused room of an `allocatePayload` slot). */
   envelope: Uint8Array;
   header: SealpostHeader;
 }
@@ -74,13 +75,19 @@ function recipientAddress(certificate: Uint8Array, given: string | undefined): s
  *
  * Throws `ERR_ENVELOPE_TOO_LARGE` beyond {@link MAX_PAYLOAD_BYTES}, `ERR_CRYPTO_RECIPIENT_KEY_USAGE`
  * when a recipient certificate may not receive envelopes, `ERR_CRYPTO_CERT_MALFORMED` for an
- * unreadable certificate, TypeError when there is no recipient.
+ * unreadable certificate, TypeError when there is no recipient or `payload` is a slot from
+ * `allocatePayload` that was sealed already.
+ *
+ * A payload from `allocatePayload` is sealed in place, without a copy: the returned envelope is a
+ * view of the same buffer and the payload's bytes are then ciphertext. Any other payload is
+ * copied once and left as it was.
  *
  * @example
  * const { envelope } = await sealEnvelope(new TextEncoder().encode(letter), { sender: me, recipients: [theirCert], mediaType: 'text/plain' });
  */
 export async function sealEnvelope(payload: Uint8Array, options: SealOptions): Promise<SealResult> {
   if (options.recipients.length === 0) throw new TypeError('sealEnvelope: at least one recipient is required');
+  const inPlace = isPayloadSlot(payload);
   const padding = options.padding ?? 0;
   if (!Number.isSafeInteger(padding) || padding < 0) throw new RangeError('sealEnvelope: padding must be a non-negative integer');
   if (payload.length + padding > MAX_PAYLOAD_BYTES) throw new EnvelopeError('too-large', `payload of ${payload.length + padding} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte envelope limit; send it as attachments`);
@@ -126,6 +133,8 @@ export async function sealEnvelope(payload: Uint8Array, options: SealOptions): P
   // The encrypted content is a whole ContentInfo(SignedData) typed id-data, exactly what
   // `openssl cms -sign | openssl cms -encrypt` produces, so `openssl cms -decrypt | openssl cms
   // -verify` opens it without glue (docs/decisions.md). Padding is written as zeros in place.
-  const { envelope } = await signAndEncrypt({ content: payload, padding, contentType: OID.data, signer: options.sender, attributes, signingTime: now, recipients: certificates, ukm: options.ukm ?? false });
+  const { envelope } = await signAndEncrypt({ content: payload, padding, contentType: OID.data, signer: options.sender, attributes, signingTime: now, recipients: certificates, ukm: options.ukm ?? false, inPlace });
+  // Sealed in place (there was room), the slot's bytes are now ciphertext: refuse to seal them again.
+  if (inPlace && envelope.buffer === payload.buffer) markPayloadSealed(payload);
   return { envelope, header };
 }

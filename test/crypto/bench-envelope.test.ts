@@ -9,7 +9,7 @@ const BENCH = ['--conditions=source', '--import', 'tsx', 'bench/run.ts', 'envelo
 describe('bench envelope', () => {
   it('--json prints cases SIZE → OP → IMPL in ms, paired ratios and CPU times', async () => {
     const { stdout } = await run(process.execPath, [...BENCH, '--json', '--sizes', '1KB', '--runs', '1', '--warmup', '0'], { timeout: 120_000 });
-    const out = JSON.parse(stdout) as { bench: string; unit: string; runs: number; cases: Record<string, Record<string, Record<string, number>>>; pairedRatio: Record<string, Record<string, number>>; cpu: Record<string, Record<string, Record<string, number>>> };
+    const out = JSON.parse(stdout) as { bench: string; unit: string; runs: number; cases: Record<string, Record<string, Record<string, number>>>; pairedRatio: Record<string, Record<string, number>>; cpu: Record<string, Record<string, Record<string, number>>>; sealInPlace: Record<string, Record<string, number>> };
     expect(out).toMatchObject({ bench: 'envelope', unit: 'ms', runs: 1 });
     expect(Object.keys(out.cases)).toEqual(['1KB']);
     for (const op of ['seal', 'open']) {
@@ -19,6 +19,8 @@ describe('bench envelope', () => {
       expect(out.pairedRatio['1KB']?.[op]).toBeGreaterThan(0);
       expect(Object.keys(out.cpu['1KB']?.[op] ?? {}).sort()).toEqual(['sealpost', 'webcrypto']);
     }
+    // The in-place seal (allocatePayload), beside the issue's shape rather than inside it.
+    expect(out.sealInPlace['1KB']).toEqual({ ms: expect.any(Number), pairedRatio: expect.any(Number), cpuMs: expect.any(Number) });
   }, 150_000);
 
   it('--stages lists the WebCrypto calls of Sealpost and the floor, and the time outside them', async () => {

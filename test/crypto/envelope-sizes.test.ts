@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { MemorySeenStore, openEnvelope, sealEnvelope, MAX_PAYLOAD_BYTES } from '@sealpost/sdk/crypto';
+import { allocatePayload, MemorySeenStore, openEnvelope, sealEnvelope, MAX_PAYLOAD_BYTES } from '@sealpost/sdk/crypto';
 import { AT, makePki } from './pki.js';
 import type { TestPki } from './pki.js';
 import { openssl, tempDir } from './helpers.js';
@@ -72,6 +72,29 @@ describe('payload sizes against OpenSSL', () => {
         const fromOpenssl = await openEnvelope(foreign, { identity: who.identity, trust: pki.trust, at: AT, interop: true });
         expect(same(fromOpenssl.payload, payload)).toBe(true);
       }
+    }, 180_000);
+  }
+
+  // The same OpenSSL checks for a payload sealed in place (allocatePayload): the envelope is built
+  // around the caller's bytes instead of in a buffer of its own, and must be the same kind of DER.
+  for (const [label, size] of SIZES.slice(2)) {
+    it(`${label} sealed in place → openssl cms -decrypt/-verify (RSA and EC recipients) and Sealpost`, async () => {
+      const payload = payloadOf(size);
+      const slot = allocatePayload(size);
+      slot.set(payload);
+      const { envelope } = await sealEnvelope(slot, { sender: pki.jane.identity, recipients: [pki.bob.identity.certificate, pki.carol.identity.certificate], now: AT });
+      expect(envelope.buffer).toBe(slot.buffer);
+      const sealedFile = await tmp.write('sealed-in-place.p7m', envelope);
+      const ca = await tmp.write('ca.pem', pki.certPem(pki.ca));
+      for (const who of [pki.bob, pki.carol]) {
+        const cert = await tmp.write('recip.pem', pki.certPem(who));
+        const key = await tmp.write('recip.key', await pki.keyPem(who));
+        await openssl(['cms', '-decrypt', '-inform', 'DER', '-in', sealedFile, '-recip', cert, '-inkey', key, '-passin', 'pass:pw', '-binary', '-out', tmp.file('inner.der')]);
+        await openssl(['cms', '-verify', '-inform', 'DER', '-in', tmp.file('inner.der'), '-CAfile', ca, '-binary', '-attime', String(AT.getTime() / 1000), '-out', tmp.file('verified.bin')]);
+        expect(same(new Uint8Array(await readFile(tmp.file('verified.bin'))), payload)).toBe(true);
+      }
+      const opened = await openEnvelope(envelope, { identity: pki.carol.identity, trust: pki.trust, at: AT, seenStore: new MemorySeenStore({ now: () => AT }) });
+      expect(same(opened.payload, payload)).toBe(true);
     }, 180_000);
   }
 

@@ -23,6 +23,12 @@ export interface SignAndEncryptInput extends SignedDataInput {
   recipients: Uint8Array[];
   /** A random UKM in each KeyAgreeRecipientInfo. */
   ukm: boolean;
+  /**
+   * The content is a view the caller lets us build the message around and encrypt over (a slot
+   * from `allocatePayload`): the bytes of its buffer before and after the view are ours to write.
+   * Used when they are enough for the message around the content; otherwise the content is copied.
+   */
+  inPlace?: boolean;
 }
 
 export interface SignedAndEncrypted {
@@ -58,8 +64,13 @@ export async function signAndEncrypt(input: SignAndEncryptInput): Promise<Signed
     const head = authEnvelopedHead(OID.data, nonce, recipientInfos, signedLength);
     return { head, signedLength, contentOffset: head.length + layout.prefix.length, total: head.length + signedLength + MAC_FIELD_LENGTH };
   };
-  // Planned with the longest signature the key can make: the real one is at most that long.
+  // Planned with the longest signature the key can make: the real one is at most that long, and
+  // every DER length (so every header) of the real message is at most the planned one.
   const planned = plan(signedDataLayout(input, signedAttributesFor(input, new Uint8Array(32)), new Uint8Array(maxSignatureLength(signer.signingKey))));
+  const room = input.inPlace ? { before: content.byteOffset, after: content.buffer.byteLength - content.byteOffset - content.length } : undefined;
+  if (room && room.before >= planned.contentOffset && room.after >= planned.total - planned.contentOffset - content.length) {
+    return sealInPlace(input, content, contentLength, early, plan, cek, nonce);
+  }
   let buffer = new Uint8Array(planned.total);
   buffer.set(content, planned.contentOffset); // the one copy of the payload; padding stays zero
   const digest = new Uint8Array(await (early ?? crypto.subtle.digest('SHA-256', bs(buffer.subarray(planned.contentOffset, planned.contentOffset + contentLength)))));
@@ -76,7 +87,32 @@ export async function signAndEncrypt(input: SignAndEncryptInput): Promise<Signed
     // A shorter signature moved a length across a DER length-octet boundary (rare): shift in place.
     buffer.copyWithin(actual.contentOffset, planned.contentOffset, planned.contentOffset + contentLength);
   }
-  const envelope = buffer.subarray(0, actual.total);
+  return encryptLaidOut(buffer.subarray(0, actual.total), actual, layout, contentLength, cek, nonce, signature, signedAttributes);
+}
+
+/**
+ * The message built around the caller's slot: the payload is not copied at all. Its bytes are
+ * hashed and encrypted where they are, the SignedData prefix and the CMS head are written into the
+ * room before it, the rest of the SignedData into the room after it, and the ciphertext replaces
+ * the plaintext, so the slot's buffer ends up holding the envelope (and no plaintext).
+ */
+async function sealInPlace(input: SignAndEncryptInput, content: Uint8Array, contentLength: number, early: Promise<ArrayBuffer> | undefined, plan: (layout: SignedDataLayout) => Plan, cek: CryptoKey, nonce: Uint8Array): Promise<SignedAndEncrypted> {
+  const whole = new Uint8Array(content.buffer, 0, content.buffer.byteLength);
+  const at = content.byteOffset;
+  // Padding is zeros inside the eContent: written into the room after the payload, then hashed with it.
+  whole.fill(0, at + content.length, at + contentLength);
+  const digest = new Uint8Array(await (early ?? crypto.subtle.digest('SHA-256', bs(whole.subarray(at, at + contentLength)))));
+  const signedAttributes = signedAttributesFor(input, digest);
+  const signature = await signWith(input.signer.signingKey, signedAttributes);
+  const layout = signedDataLayout(input, signedAttributes, signature);
+  const actual = plan(layout);
+  // contentOffset counts from the start of the message: where the message starts in the slot follows.
+  const start = at - actual.contentOffset;
+  return encryptLaidOut(whole.subarray(start, start + actual.total), actual, layout, contentLength, cek, nonce, signature, signedAttributes);
+}
+
+/** Writes head, SignedData prefix and suffix around the content already in `envelope`, encrypts the SignedData and puts the ciphertext and tag in place. */
+async function encryptLaidOut(envelope: Uint8Array, actual: Plan, layout: SignedDataLayout, contentLength: number, cek: CryptoKey, nonce: Uint8Array, signature: Uint8Array, signedAttributes: Uint8Array): Promise<SignedAndEncrypted> {
   const plainStart = actual.head.length;
   const plainEnd = plainStart + actual.signedLength;
   envelope.set(actual.head, 0);

@@ -94,6 +94,51 @@ export const envelopeSuite: SuiteCase[] = [
     },
   },
   {
+    name: 'a payload from allocatePayload is sealed in place: the envelope shares its buffer, every recipient opens it, no plaintext is left, a second seal throws',
+    run: async (ctx) => {
+      for (const padding of [0, 37]) {
+        const letter = new Uint8Array(1_500_000);
+        for (let i = 0; i < letter.length; i += 65536) crypto.getRandomValues(letter.subarray(i, i + 65536));
+        const slot = ctx.sdk.allocatePayload(letter.length);
+        slot.set(letter);
+        const { envelope } = await ctx.sdk.sealEnvelope(slot, { sender: ctx.jane.identity, recipients: [ctx.bob.identity.certificate, ctx.carol.identity.certificate], now: ctx.at, padding, receipt: true });
+        assert(envelope.buffer === slot.buffer, 'the envelope is built in the slot');
+        assert(envelope.byteOffset < slot.byteOffset && envelope.byteOffset + envelope.length > slot.byteOffset + slot.length, 'around the payload');
+        assert(!sameBytes(slot, letter), 'the slot holds ciphertext, not the letter');
+        for (const who of [ctx.bob, ctx.carol, ctx.jane]) {
+          const opened = await ctx.sdk.openEnvelope(envelope, openOptions(ctx, who.identity));
+          assert(sameBytes(opened.payload, letter), 'payload round-trips');
+          assert(opened.header?.padding === padding, 'padding');
+        }
+        let error: unknown;
+        try {
+          await ctx.sdk.sealEnvelope(slot, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+        } catch (caught) {
+          error = caught;
+        }
+        assert(error instanceof TypeError, 'sealing a sealed slot again is refused');
+      }
+    },
+  },
+  {
+    name: 'a slot whose room is too small is copied instead (same envelope, the letter stays), and a failed seal leaves a slot usable',
+    run: async (ctx) => {
+      const letter = text('a letter in a slot with no room around it');
+      const tight = ctx.sdk.allocatePayload(letter.length, { headroom: 0, tailroom: 0 });
+      tight.set(letter);
+      const { envelope } = await ctx.sdk.sealEnvelope(tight, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+      assert(envelope.buffer !== tight.buffer && sameBytes(tight, letter), 'copied, the slot untouched');
+      assert(sameBytes((await ctx.sdk.openEnvelope(envelope, openOptions(ctx, ctx.carol.identity))).payload, letter), 'opens');
+      const slot = ctx.sdk.allocatePayload(letter.length);
+      slot.set(letter);
+      // A recipient certificate that may not receive envelopes (the CA's: keyCertSign only) fails the seal before anything is written.
+      await rejectsWith(ctx.sdk.sealEnvelope(slot, { sender: ctx.jane.identity, recipients: [ctx.ca.identity.certificate], now: ctx.at }), 'ERR_CRYPTO_RECIPIENT_KEY_USAGE');
+      assert(sameBytes(slot, letter), 'a failed seal leaves the letter');
+      const sealed = await ctx.sdk.sealEnvelope(slot, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+      assert(sameBytes((await ctx.sdk.openEnvelope(sealed.envelope, openOptions(ctx, ctx.carol.identity))).payload, letter), 'then seals and opens');
+    },
+  },
+  {
     // openEnvelope writes the tag over the 16 bytes after the ciphertext while it calls decrypt()
     // and puts them back at once (auth-enveloped-data.ts): the caller must never see a change.
     name: "open leaves the caller's envelope untouched, also inside a larger buffer and after a failure",
