@@ -14,6 +14,9 @@
  * (relay/storage/sqlite.ts `checkpoint`), in the order given; default `worker`, the relay's
  * default. Cases with SQLite's own checkpoint (the relay before the worker) are named
  * `sqlite-4k-ckpt-sqlite` and `sqlite-1m-ckpt-sqlite`.
+ *
+ * `--store-tail [--rounds R]` runs bench/relay/store-tail.ts instead: the SQLite store alone at
+ * 500 submissions per second, both checkpoint modes, to see the event loop without HTTP.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +31,7 @@ import { createDevCa, generateIdentity } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
 import { RelayClient } from '@sealpost/sdk/transport';
 import { openStore } from '../../relay/storage/open-store.js';
+import { storeTail } from './store-tail.js';
 // The throwaway PostgreSQL cluster of the relay tests (initdb + pg_ctl as the postgres user).
 import { postgresUnavailable, startPostgres } from '../../test/relay/postgres-server.js';
 import type { PostgresServer } from '../../test/relay/postgres-server.js';
@@ -240,10 +244,27 @@ async function runCase(
 export async function main(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { json: { type: 'boolean' }, stores: { type: 'string' }, sizes: { type: 'string' }, 'sqlite-checkpoint': { type: 'string' }, short: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: {
+      json: { type: 'boolean' },
+      stores: { type: 'string' },
+      sizes: { type: 'string' },
+      'sqlite-checkpoint': { type: 'string' },
+      short: { type: 'boolean' },
+      'store-tail': { type: 'boolean' },
+      rounds: { type: 'string' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     process.stdout.write('usage: npm run bench -- relay [--json] [--stores sqlite,postgres] [--sizes 4k,1m] [--sqlite-checkpoint worker,sqlite] [--short]\n');
+    process.stdout.write('       npm run bench -- relay --store-tail [--rounds R] [--json]   (the SQLite store alone at 500/s: WAL checkpoints and the event loop)\n');
+    return 0;
+  }
+  if (values['store-tail']) {
+    const rounds = Number(values.rounds ?? 3);
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new RangeError(`--rounds: '${values.rounds}' is not a whole number from 1 to 20`);
+    const results = await storeTail(rounds, (line) => void (values.json ? process.stderr : process.stdout).write(`${line}\n`));
+    if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'relay', storeTail: results })}\n`);
     return 0;
   }
   const stores = (values.stores ?? 'sqlite,postgres').split(',');
