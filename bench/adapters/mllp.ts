@@ -8,7 +8,8 @@
  * enhanced mode (group commit across connections) vs simple-hl7 whose handler does the same
  * SQLite put per message (N default 2000, at 4 and 16 connections). R rounds (default 3) in
  * rotated order, each Sealpost run back to back with its peer's; medians reported, and Sealpost's
- * msg/s over the peer's per round (steadier than either msg/s on a loaded machine).
+ * msg/s over the peer's per round (steadier than either msg/s on a loaded machine). Also each
+ * server's own per-message work without sockets (computeRows).
  */
 import { connect } from 'node:net';
 import { createRequire } from 'node:module';
@@ -16,7 +17,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseMessage } from '@sealpost/sdk/hl7v2';
 import { createMllpDecoder, encodeMllpFrame } from '../../adapters/mllp/decoder.js';
+import { encodeAck } from '../../adapters/mllp/encode-ack.js';
 import { SqliteInboundStore } from '../../adapters/mllp/inbound-store.js';
 import { startMllpListener } from '../../adapters/mllp/listener.js';
 
@@ -92,6 +95,52 @@ async function startPeer(name: string, handler: () => void): Promise<Server> {
   return { name, port: peer.server.address().port, durable: name.includes('durable'), stop: () => peer.stop() };
 }
 
+type PeerParser = new () => { parse(text: string): unknown };
+type PeerTcpServer = new (options: object, handler: () => void) => { createAckMessage(message: unknown): { toString(): string } };
+
+/**
+ * Each server's own work per message, without sockets, syscalls or the scheduler (which decide
+ * msg/s on a loaded machine): the frame of one ORU^R01 in, the framed ACK out as bytes. Sealpost:
+ * what its listener does in original mode (decoder, parseMessage, encodeAck, encodeMllpFrame).
+ * simple-hl7: what its TcpServer's 'data' handler does (decode, parse, createAckMessage, the framed
+ * string, encoded as its socket.write would), leaving out its Req object and handler dispatch —
+ * in the peer's favour. Median of 7 runs of 20,000 messages, after one warm-up run.
+ */
+function computeRows(): { server: string; usPerMessage: number }[] {
+  const require = createRequire(import.meta.url);
+  const PeerParserClass = require('simple-hl7/lib/hl7/parser.js') as PeerParser;
+  const PeerServer = require('simple-hl7/lib/server/tcp-server.js') as PeerTcpServer;
+  const frames = Array.from({ length: 1000 }, (_, i) => Buffer.from(encodeMllpFrame(oru(`compute-${i}`))));
+  const decoder = createMllpDecoder();
+  let seq = 0;
+  const sealpost = (chunk: Uint8Array): Uint8Array | undefined => {
+    for (const item of decoder.push(chunk)) if (item.kind === 'frame') return encodeMllpFrame(encodeAck(parseMessage(item.payload), { code: 'AA', controlId: `C${(seq++).toString(36)}` }));
+    return undefined;
+  };
+  const parser = new PeerParserClass();
+  const server = new PeerServer({}, () => undefined);
+  const peer = (chunk: Buffer): Uint8Array | undefined => {
+    const text = chunk.toString('utf-8');
+    if (!text.endsWith('\x1c\r')) return undefined;
+    const ack = server.createAckMessage(parser.parse(text.substring(1, text.length - 2)));
+    return Buffer.from(`\x0b${ack.toString()}\x1c\r`, 'utf-8');
+  };
+  const time = (fn: (chunk: Buffer) => Uint8Array | undefined): number => {
+    const runs: number[] = [];
+    for (let run = 0; run < 8; run++) {
+      const start = performance.now();
+      for (let i = 0; i < 20_000; i++) if (fn(frames[i % frames.length]!) === undefined) throw new Error('no ACK');
+      if (run > 0) runs.push(((performance.now() - start) * 1000) / 20_000);
+    }
+    return Math.round(median(runs) * 10) / 10;
+  };
+  const rows = [
+    { server: 'sealpost listener work (decode, parse, ACK, frame)', usPerMessage: time(sealpost) },
+    { server: 'simple-hl7 3.3 TcpServer work (decode, parse, ACK, frame)', usPerMessage: time(peer) },
+  ];
+  return rows;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -114,6 +163,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const stores: SqliteInboundStore[] = [];
   const rows: Row[] = [];
   const ratios: { case: string; perRound: number[]; median: number }[] = [];
+  let compute: { server: string; usPerMessage: number }[] = [];
   try {
     const original = await startMllpListener();
     servers.push({ name: 'sealpost original mode (AA)', port: original.port, durable: false, stop: () => original.close() });
@@ -127,6 +177,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     stores.push(peerStore);
     let peerSeq = 0;
     servers.push(await startPeer('simple-hl7 3.3 + durable put per message', () => void peerStore.put(`peer-${peerSeq++}`, new Uint8Array(400))));
+    compute = computeRows();
     // Warm-up (JIT, SQLite page cache), not reported.
     for (const s of servers) await drive('warmup', s.port, s.durable ? 200 : 2000, connections);
     const cases = [
@@ -160,11 +211,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const s of stores) s.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (values.json) process.stdout.write(JSON.stringify({ bench: 'mllp', node: process.version, rounds, rows, ratios }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ bench: 'mllp', node: process.version, rounds, rows, ratios, compute }, null, 2) + '\n');
   else {
     log(`MLLP listeners, ORU^R01 messages one at a time per connection, median of ${rounds} rounds (Node ${process.version})\n`);
     for (const r of rows) log(`${r.server.padEnd(72)} ${String(r.perSecond).padStart(7)} msg/s ${String(r.cpuUs).padStart(5)} µs CPU/msg   p50 ${r.p50Ms} ms   p99 ${r.p99Ms} ms\n`);
     for (const r of ratios) log(`Sealpost / peer msg/s, ${r.case}: median ${r.median} (per round ${r.perRound.join(', ')})\n`);
+    log('Per-message work without sockets (median of 7 runs of 20,000):\n');
+    for (const r of compute) log(`${r.server.padEnd(72)} ${String(r.usPerMessage).padStart(7)} µs/msg\n`);
   }
   return 0;
 }
