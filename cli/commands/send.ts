@@ -23,8 +23,8 @@ const usage = `Usage: sealpost send --relay URL --id DIR --to ADDRESS FILE [--tr
 Seals FILE (signed by the identity in DIR, encrypted to the recipient and to the sender) and submits
 it to the relay, which delivers or forwards it to ADDRESS. Prints the messageId once the relay has
 durably accepted it (--json: an object with messageId, digest, size, recipients, acceptedAt,
-expiresAt, sentCopy, and recipient: address, relay URL, certificate fingerprint, payload form). Retries are
-safe: the messageId is the relay's idempotency key.
+expiresAt, sentCopy, and recipient: address, relay URL, certificate fingerprint, payload form).
+Retries are safe: the messageId is the relay's idempotency key.
 
 The recipient's encryption certificate and accepted payload forms come from the directory: the
 relay's and its peers' (its signed /.well-known/sealpost), plus any --directory. Every directory
