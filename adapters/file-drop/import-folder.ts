@@ -63,6 +63,16 @@ function syncDir(dir: string): void {
   }
 }
 
+/** `syncDir` on the thread pool: a batch's folder fsyncs do not block the event loop (crypto replies, relay calls). */
+async function syncDirAsync(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Writes letters into an EMR's import folder atomically and exactly once per messageId, across
  * crashes:
@@ -142,15 +152,15 @@ export class ImportFolder {
       // 1. data: every letter to its .partial, fsynced (overlapping fsyncs share journal commits).
       await mapLimited(writes, options.concurrency ?? 8, (p) => writeDurablyAsync(join(this.#work, `${p.id}.partial`), p.bytes));
       for (const p of writes) renameSync(join(this.#work, `${p.id}.partial`), p.ready);
-      syncDir(this.#work);
+      await syncDirAsync(this.#work);
       // 2. markers, made durable only once every .ready is (a marker without its .ready would mean "already filed").
       for (const p of writes) touch(p.marker);
-      syncDir(this.#work);
+      await syncDirAsync(this.#work);
     }
     if (moves.length > 0) {
       // 3. into the EMR's folder.
       for (const p of moves) renameSync(p.ready, p.final);
-      syncDir(this.#dir);
+      await syncDirAsync(this.#dir);
     }
     return plan.map((p) => ({ path: p.final, written: p.step !== 'none' }));
   }

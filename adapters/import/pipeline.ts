@@ -103,9 +103,12 @@ export interface ImportPipelineOptions {
 }
 
 /**
- * States, each committed (fsynced) before the next step starts:
- * received → opened → delivered → matched | review → filed → done; or rejected → done-rejected;
- * or invalid (the envelope did not open: no receipt can be trusted to the sender).
+ * States, each committed (fsynced) once the steps leading to it are done:
+ * received → matched | review | rejected | invalid (opened, delivered receipt handed over,
+ * matched) → done | done-rejected (filed, final receipt handed over); review → matched | rejected
+ * once staff decide. `invalid`: the envelope did not open, so no receipt can be trusted to the
+ * sender. `opened`, `delivered` and `filed` are intermediate states of earlier versions, which
+ * committed after every step; rows left in them advance as usual.
  */
 export type ImportState = 'received' | 'opened' | 'delivered' | 'review' | 'matched' | 'filed' | 'done' | 'rejected' | 'done-rejected' | 'invalid';
 
@@ -165,15 +168,17 @@ const TERMINAL: readonly ImportState[] = ['done', 'done-rejected', 'invalid'];
  * The import pipeline: inbox fetch → open and verify → delivered receipt → render → match →
  * file exactly once → imported (or rejected) receipt.
  *
- * Letters advance a batch at a time (group commit): every letter of the batch takes a step, then
- * the batch's results for that step are committed to SQLite in one transaction (one fsync), then
- * the next step begins. Within a step the letters' crypto, receipts and EMR calls overlap (up to
- * `concurrency`). Every step's result is committed before the next step begins, and every step is
- * safe to repeat, so a crash anywhere followed by a restart neither loses nor duplicates a letter:
- * the envelopes are stored (one transaction) before the relay copies are removed; filing relies on
- * the target's idempotency per messageId; receipts may be sent again (idempotent per messageId and
- * status); a re-open after a crash is not a replay (the seen store is keyed to the inbox item,
- * committed with the batch's `opened` step), a second copy of a message is — also within one batch.
+ * Letters advance a batch at a time (group commit), with three SQLite transactions (one fsync
+ * each) per batch: the envelopes as fetched; the decisions (replay claims, matched / review /
+ * rejected / invalid) once the batch is opened, matched and its delivered receipts handed over;
+ * `done` once it is filed and its final receipts handed over. Within a step the letters' crypto
+ * runs at once (on worker threads with a `CryptoWorkerPool`), receipts and EMR calls up to
+ * `concurrency`; batches overlap (see `run`). Every step is safe to repeat, so a crash anywhere
+ * followed by a restart neither loses nor duplicates a letter: the envelopes are stored before the
+ * relay copies are removed; filing relies on the target's idempotency per messageId; receipts may
+ * be handed over again (idempotent per messageId and status); a re-open after a crash is not a
+ * replay (the seen store is keyed to the inbox item, committed with the batch's decisions), a
+ * second copy of a message is — also within one batch.
  */
 export class ImportPipeline {
   readonly #db: Db;
@@ -326,7 +331,14 @@ export class ImportPipeline {
     return result;
   }
 
-  /** Advances one batch through every step; `opened` is called once its open step is committed (the next batch may then open). */
+  /**
+   * Advances one batch in three commits: (1) open, match and hand over the delivered receipts,
+   * then commit the replay claims and every letter's decision (matched, review, rejected,
+   * invalid); (2) file and hand over the imported/rejected receipts, then commit `done`. A crash
+   * before a commit repeats its steps, each safe to repeat: a re-open is not a replay (the claim
+   * is keyed to the inbox item), filing is idempotent per messageId, receipts are idempotent per
+   * messageId and status. `opened` is called after the first commit (the next batch may then open).
+   */
   async #advance(batch: Work[], result: ImportRunResult, opened: () => void): Promise<void> {
     const c = this.#concurrency;
     // Letters waiting for a person are not opened again until the person has decided.
@@ -339,7 +351,7 @@ export class ImportPipeline {
     });
 
     // Open and verify. The seen store answers from committed rows and from this batch's claims;
-    // the claims are committed with the batch's `opened` step.
+    // the claims are committed with the batch's decisions.
     const claims = new Map<string, { signer: string; messageId: string; inboxId: string; expiresAt: string }>();
     const seenFor = (inboxId: string): SeenStore => ({
       remember: (signer, messageId, expiresAt) => {
@@ -353,63 +365,65 @@ export class ImportPipeline {
       },
     });
     const at = this.#options.now?.() ?? new Date();
-    // The delivered receipt is signed with the open when it will be needed (sent only after the commit below).
+    const undelivered = (w: Work): boolean => w.state === 'received' || w.state === 'opened';
     // Cryptography is queued for the whole batch at once: it is CPU work for the crypto threads,
-    // which then stay busy while this thread is blocked in a commit's fsync.
-    const openedAll = await settleLimited(active, Math.max(1, active.length), (w) => this.#crypto.open({ envelope: w.envelope, seenStore: seenFor(w.inboxId), at, delivered: w.state === 'received' || w.state === 'opened' }));
+    // which then stay busy while this thread is blocked in a commit's fsync. The delivered
+    // receipt is signed with the open where one is due.
+    const openedAll = await settleLimited(active, Math.max(1, active.length), (w) => this.#crypto.open({ envelope: w.envelope, seenStore: seenFor(w.inboxId), at, delivered: undelivered(w) }));
     const unexpected = openedAll.find((o) => o.status === 'rejected' && !(o.reason instanceof EnvelopeError));
     if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
-    this.#commit('import open', () => {
-      for (const s of claims.values()) this.#seenInsert.run(s.signer, s.messageId, s.inboxId, s.expiresAt);
-      active.forEach((w, i) => {
-        const o = openedAll[i]!;
-        if (o.status === 'rejected') {
-          const error = o.reason as EnvelopeError;
-          this.#set(w, 'invalid', { reason: `${error.code}: ${error.message}` });
-          return;
-        }
-        w.opened = o.value.opened;
-        if (o.value.delivered) w.delivered = o.value.delivered;
-        w.messageId = w.opened.header?.messageId ?? w.inboxId;
-        if (w.state === 'received') this.#set(w, 'opened', { messageId: w.messageId });
-      });
+    const invalid: { w: Work; reason: string }[] = [];
+    active.forEach((w, i) => {
+      const o = openedAll[i]!;
+      if (o.status === 'rejected') {
+        const error = o.reason as EnvelopeError;
+        invalid.push({ w, reason: `${error.code}: ${error.message}` });
+        return;
+      }
+      w.opened = o.value.opened;
+      if (o.value.delivered) w.delivered = o.value.delivered;
+      w.messageId = w.opened.header?.messageId ?? w.inboxId;
     });
-    opened();
     const live = active.filter((w) => w.opened);
-    result.invalid += active.length - live.length;
+    result.invalid += invalid.length;
 
-    // Delivered receipts, then the batch is `delivered`.
-    const toDeliver = live.filter((w) => w.state === 'opened');
-    await this.#receipts(toDeliver, () => 'delivered');
-    this.#commit('import delivered', () => toDeliver.forEach((w) => this.#set(w, 'delivered')));
-
-    // Render and match; review decisions taken since the last run.
-    const toMatch = live.filter((w) => w.state === 'delivered');
+    // Render and match the letters not yet decided; hand over their delivered receipts.
+    const toMatch = live.filter((w) => undelivered(w) || w.state === 'delivered');
     const found = await mapLimited(toMatch, c, async (w) => {
       const letter = await this.#render(w);
       return letter ? { letter, candidates: await this.#options.target.findPatients(letter.patient) } : undefined;
     });
-    this.#commit('import match', () => {
+    await this.#receipts(live.filter(undelivered), () => 'delivered');
+    this.#commit('import decide', () => {
+      for (const s of claims.values()) this.#seenInsert.run(s.signer, s.messageId, s.inboxId, s.expiresAt);
+      for (const { w, reason } of invalid) this.#set(w, 'invalid', { reason });
       toMatch.forEach((w, i) => {
         const f = found[i];
-        if (!f) return this.#set(w, 'rejected', { reason: w.reason! });
+        const messageId = w.messageId;
+        if (!f) return this.#set(w, 'rejected', { messageId, reason: w.reason! });
         const match = matchPatient(f.letter.patient, f.candidates, this.#options.match);
-        if (match.outcome === 'matched') return this.#set(w, 'matched', { patientId: match.patientId });
-        this.review.add(w.messageId, { reason: match.reason, query: f.letter.patient, candidates: match.candidates });
-        this.#set(w, 'review', { reason: match.reason });
+        if (match.outcome === 'matched') return this.#set(w, 'matched', { messageId, patientId: match.patientId });
+        this.review.add(messageId, { reason: match.reason, query: f.letter.patient, candidates: match.candidates });
+        this.#set(w, 'review', { messageId, reason: match.reason });
       });
-      for (const w of live.filter((x) => x.state === 'review')) {
+      // Review decisions taken since the last run.
+      for (const w of live.filter((x) => x.state === 'review' && !toMatch.includes(x))) {
         const item = this.review.byMessageId(w.messageId);
         if (!item || item.state === 'pending') continue;
         if (item.state === 'matched') this.#set(w, 'matched', { patientId: item.patientId! });
         else this.#set(w, 'rejected', { reason: item.rejectReason ?? 'patient not found' });
       }
     });
+    opened();
     result.review += toMatch.filter((w) => w.state === 'review').length;
 
-    // File, exactly once per messageId (the target's idempotency covers a crash before `filed` is committed).
+    // File, exactly once per messageId (the target's idempotency covers a crash before `done` is committed).
     const toFile = live.filter((w) => w.state === 'matched');
     const letters = await mapLimited(toFile, c, (w) => this.#render(w));
+    toFile.forEach((w, i) => {
+      // A letter decided in an earlier run that cannot be read now.
+      if (!letters[i]) w.state = 'rejected';
+    });
     const ready = toFile.filter((_, i) => letters[i]);
     const target = this.#options.target;
     let filed: Work[] = ready;
@@ -421,23 +435,17 @@ export class ImportPipeline {
       filed = ready.filter((_, i) => settled[i]!.status === 'fulfilled');
       failure = (settled.find((s) => s.status === 'rejected') as PromiseRejectedResult | undefined)?.reason;
     }
-    this.#commit('import filed', () => {
-      toFile.forEach((w, i) => {
-        if (!letters[i]) this.#set(w, 'rejected', { reason: w.reason! });
-      });
-      filed.forEach((w) => this.#set(w, 'filed'));
-    });
-    // Letters the EMR refused stay `matched` and are retried on the next run.
-    if (failure !== undefined) throw failure;
+    for (const w of filed) w.state = 'filed';
 
-    // Final receipts.
+    // Final receipts, then `done`. Letters the EMR refused stay `matched` and are retried on the next run.
     const toFinish = live.filter((w) => w.state === 'filed' || w.state === 'rejected');
     await this.#receipts(toFinish, (w) => (w.state === 'filed' ? 'imported' : 'rejected'));
-    this.#commit('import done', () => toFinish.forEach((w) => this.#set(w, w.state === 'filed' ? 'done' : 'done-rejected')));
+    this.#commit('import done', () => toFinish.forEach((w) => (w.state === 'filed' ? this.#set(w, 'done') : this.#set(w, 'done-rejected', { reason: w.reason ?? 'rejected' }))));
     for (const w of toFinish) {
       if (w.state === 'done') result.filed++;
       else result.rejected++;
     }
+    if (failure !== undefined) throw failure;
     const stuck = live.find((w) => !TERMINAL.includes(w.state) && w.state !== 'review');
     if (stuck) throw new AdapterError('ERR_IMPORT_STATE', `letter ${stuck.inboxId} stopped in state '${stuck.state}'`);
   }
