@@ -17,6 +17,8 @@
  *
  * Receipts go to an in-memory sink (counted): they are made (signed, sealed) but not submitted.
  * `--no-receipts`: the lab asks for none (the pipeline makes none), to separate their cost.
+ * `--workers W`: crypto worker threads (`CryptoWorkerPool`, default min(4, cores); 0: the main
+ * thread). `--deferred-acks`: the relay case without per-letter acknowledgements (see deferAcks).
  * Bounded by N (default 1000) per case, 100 for the FHIR case (`--fhir-letters`). Every case checks that each letter was filed exactly once.
  */
 import { spawn } from 'node:child_process';
@@ -175,7 +177,21 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
 
 const tenth = (xs: number[]): number => Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 10) / 10;
 
-async function relaySource(parties: Parties, dir: string, letters: { messageId: string; envelope: Uint8Array }[]): Promise<{ source: InboxSource; stop: () => Promise<void> }> {
+/**
+ * `--deferred-acks`: what a bulk acknowledgement on the relay would give (it has none: one POST
+ * per letter). Removals are only recorded while the clock runs (the listing leaves them out, as
+ * it does items being acknowledged) and sent after it stops: an upper bound, as a bulk call costs
+ * one round trip per page, not none. The listing still pages past the recorded items each fetch.
+ */
+function deferAcks(source: InboxSource, client: RelayClient): { source: InboxSource; flush: () => Promise<void> } {
+  const recorded = new Set<string>();
+  return {
+    source: { fetch: (limit, options) => source.fetch(limit, { skip: new Set([...recorded, ...(options?.skip ?? [])]) }), remove: (id) => Promise.resolve(void recorded.add(id)) },
+    flush: async () => void (await mapLimited([...recorded], 8, (id) => client.acknowledge(id))),
+  };
+}
+
+async function relaySource(parties: Parties, dir: string, letters: { messageId: string; envelope: Uint8Array }[], deferredAcks = false): Promise<{ source: InboxSource; stop: () => Promise<void> }> {
   const db = join(dir, `relay-${crypto.randomUUID()}.db`);
   const store = await openStore(db);
   for (const m of [parties.lab, parties.gp]) await store.addMailbox({ address: m.address, certificate: m.identity.certificate, createdAt: Date.now() });
@@ -184,7 +200,10 @@ async function relaySource(parties: Parties, dir: string, letters: { messageId: 
   const sender = new RelayClient({ relayUrl: relay.url, address: parties.lab.address, identity: parties.lab.identity });
   await mapLimited(letters, 8, (l) => sender.submit(l.envelope, { messageId: l.messageId, to: [parties.gp.address] }));
   const client = new RelayClient({ relayUrl: relay.url, address: parties.gp.address, identity: parties.gp.identity });
-  return { source: relayInboxSource(client, { pageSize: 200 }), stop: relay.stop };
+  const source = relayInboxSource(client, { pageSize: 200 });
+  if (!deferredAcks) return { source, stop: relay.stop };
+  const deferred = deferAcks(source, client);
+  return { source: deferred.source, stop: async () => void (await deferred.flush(), await relay.stop()) };
 }
 
 const folderTarget = (folder: ImportFolder): EmrTarget => ({
@@ -214,9 +233,9 @@ function cacheSpkiImports(): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, workers: { type: 'string' }, concurrency: { type: 'string' }, 'no-receipts': { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, workers: { type: 'string' }, concurrency: { type: 'string' }, 'deferred-acks': { type: 'boolean' }, 'no-receipts': { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--workers W (crypto threads, default min(4, cores); 0: main thread)] [--concurrency C (default 16)] [--cache-spki] [--no-receipts]\n');
+    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--workers W (crypto threads, default min(4, cores); 0: main thread)] [--concurrency C (default 16)] [--deferred-acks] [--cache-spki] [--no-receipts]\n');
     return 0;
   }
   if (values['cache-spki']) cacheSpkiImports();
@@ -241,9 +260,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         const folderDir = join(dir, `${name}-import`);
         const folder = new ImportFolder({ dir: folderDir });
         if (name === 'folder') {
-          const relay = await relaySource(parties, dir, letters);
+          const relay = await relaySource(parties, dir, letters, values['deferred-acks']);
           try {
-            rows.push(await drain('relay inbox → file-drop folder', count, parties, dir, relay.source, folderTarget(folder), tuning, () => files(folderDir)));
+            rows.push(await drain(values['deferred-acks'] ? 'relay inbox → file-drop folder, acknowledgements deferred' : 'relay inbox → file-drop folder', count, parties, dir, relay.source, folderTarget(folder), tuning, () => files(folderDir)));
           } finally {
             await relay.stop();
           }
