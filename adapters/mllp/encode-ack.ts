@@ -32,7 +32,51 @@ export function encodeAck(message: Hl7Message, options: EncodeAckOptions): Uint8
   const bytes = encodePositiveAck(message, options);
   if (bytes !== undefined) return bytes;
   const { code, controlId } = options;
-  return buildAck(message, { code, controlId, ...(options.text === undefined ? {} : { text: options.text }), ...(options.timestamp ? { timestamp: options.timestamp } : {}) }).toBytes();
+  return ackBytes(buildAck(message, { code, controlId, ...(options.text === undefined ? {} : { text: options.text }), ...(options.timestamp ? { timestamp: options.timestamp } : {}) }));
+}
+
+/**
+ * The bytes of an acknowledgment built by sdk/hl7v2 (buildAck, buildErrorAck): `toBytes()` when
+ * it can write them, otherwise the same ACK in printable ASCII.
+ *
+ * Why: `toBytes()` writes only UTF-8, ISO-8859-1 and ASCII. An ACK of a message in 8859/2, ISO IR87
+ * or another legacy charset (an error ACK, an RRI^I12), or with application text outside the
+ * message's charset (non-ASCII text on an ASCII message), would otherwise have no bytes, and a peer
+ * with no answer resends or stalls. Every charset sdk/hl7v2 reads is ASCII-compatible, so ASCII
+ * bytes mean the same in the received MSH-18, which the ACK keeps. What ASCII cannot hold is
+ * transliterated: diacritics dropped (`Zoë` → `Zoe`), anything else `?` (`Łódź` → `?odz`). MSA-1, MSA-2 and the
+ * ERR codes are ASCII in practice and come through unchanged; only human-readable text loses
+ * letters. (`\Xhh\` escapes were not used: they carry bytes of the message's own charset, which
+ * is exactly what cannot be encoded here.)
+ */
+export function ackBytes(ack: Hl7Message): Uint8Array {
+  try {
+    return ack.toBytes();
+  } catch {
+    // NotSupportedError (no encoder for the charset) or RangeError (a character outside it).
+    return Buffer.from(toPrintableAscii(ack.toString(), ack.delimiters), 'latin1');
+  }
+}
+
+/**
+ * Printable ASCII and CR kept; other characters transliterated when their compatibility
+ * decomposition minus combining marks is letters and digits, `?` otherwise. Only letters and digits
+ * are accepted from a decomposition: a fullwidth `｜` decomposes to the field separator and would
+ * change the message's structure. Controls become `?` too: ESC would shift state in ISO-2022-JP.
+ */
+export function toPrintableAscii(text: string, delimiters: Delimiters): string {
+  if (!NOT_PLAIN_ASCII.test(text)) return text;
+  const replacement = Object.values(delimiters).includes('?') ? ' ' : '?';
+  let out = '';
+  for (const char of text) {
+    if (!NOT_PLAIN_ASCII.test(char)) {
+      out += char;
+      continue;
+    }
+    const base = char.normalize('NFKD').replace(/\p{M}/gu, '');
+    out += /^[A-Za-z0-9]+$/.test(base) ? base : replacement;
+  }
+  return out;
 }
 
 /** Characters outside printable ASCII and CR: 0x1B would shift state in ISO-2022-JP, anything above 0x7E is charset-specific. */

@@ -4,7 +4,7 @@ import { buildErrorAck, Hl7ParseError, parseMessage } from '@sealpost/sdk/hl7v2'
 import type { Hl7Message } from '@sealpost/sdk/hl7v2';
 import type { AdapterError } from '../errors.js';
 import { createMllpDecoder, encodeMllpFrame } from './decoder.js';
-import { encodeAck } from './encode-ack.js';
+import { ackBytes, encodeAck } from './encode-ack.js';
 import type { MllpInboundStore } from './inbound-store.js';
 
 /** What the application answers in original mode: MSA-1 and optional text. */
@@ -116,7 +116,7 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
       if (!(error instanceof Hl7ParseError)) throw error;
       report(error);
       const errorAck = buildErrorAck(payload, error, { code: mode === 'enhanced' ? 'CR' : 'AR' });
-      return errorAck?.toBytes();
+      return errorAck && ackBytes(errorAck);
     }
     // The store's key; a listener without a store never reads these fields.
     const storeKey = (): string => `${message.getRaw('MSH-3') ?? ''}|${message.getRaw('MSH-4') ?? ''}|${message.controlId}`;
