@@ -5,11 +5,14 @@
  * a fresh database takes a burst of 20,000 4 KB submissions (64 at a time, as the bench's max run
  * leaves a large WAL behind) and then 500 submissions per second for 6 s, each started by a timer
  * and timed from when it was due. Reported per mode: the latency p50/p99/max of the paced
- * submissions (ms), the event loop's longest stall while they ran (ms), and the burst's rate.
+ * submissions (ms), the event loop's longest stall while they ran (ms), the group commits' p99 and
+ * longest time on the loop (ms, `onCommit`: the transaction with its fsync), how long the main
+ * thread waited for a CPU while it was runnable (Linux schedstat, ms: the machine's share of the
+ * stalls), and the burst's rate.
  * Bounded in count and time; only a temporary directory is written.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -27,7 +30,14 @@ export interface StoreTailResult {
   p99ms: number;
   maxms: number;
   loopMaxMs: number;
+  commitP99ms: number;
+  commitMaxMs: number;
+  /** Time the main thread spent runnable but waiting for a CPU during the paced run, ms (null off Linux). */
+  runQueueWaitMs: number | null;
 }
+
+const SCHEDSTAT = '/proc/thread-self/schedstat';
+const runQueueWait = (): number | null => (existsSync(SCHEDSTAT) ? Number(readFileSync(SCHEDSTAT, 'utf8').split(' ')[1]) / 1e6 : null);
 
 const BODY = 4096;
 const BURST = 20_000;
@@ -88,14 +98,31 @@ async function runMode(mode: Mode, round: number, dir: string): Promise<StoreTai
   const data = new Uint8Array(BODY);
   crypto.getRandomValues(data);
   const path = join(dir, `${mode}-${round}.db`);
-  const store = openSqliteStore(path, { checkpoint: mode });
+  let commits: number[] = [];
+  const store = openSqliteStore(path, { checkpoint: mode, onCommit: (c) => void commits.push(c.ms) });
   await store.migrate();
   const loadAverage = round1(loadavg()[0] ?? 0);
   try {
     const burstPerSec = await burst(store, data);
+    commits = [];
+    const waitedBefore = runQueueWait();
     const { latencies, loopMaxMs } = await paced(store, data);
+    const waitedAfter = runQueueWait();
     const sorted = latencies.sort((a, b) => a - b);
-    return { mode, round, loadAverage, burstPerSec: Math.round(burstPerSec), p50ms: round1(percentile(sorted, 50)), p99ms: round1(percentile(sorted, 99)), maxms: round1(sorted.at(-1)!), loopMaxMs: round1(loopMaxMs) };
+    const commitTimes = commits.sort((a, b) => a - b);
+    return {
+      mode,
+      round,
+      loadAverage,
+      burstPerSec: Math.round(burstPerSec),
+      p50ms: round1(percentile(sorted, 50)),
+      p99ms: round1(percentile(sorted, 99)),
+      maxms: round1(sorted.at(-1)!),
+      loopMaxMs: round1(loopMaxMs),
+      commitP99ms: round1(percentile(commitTimes, 99)),
+      commitMaxMs: round1(commitTimes.at(-1) ?? NaN),
+      runQueueWaitMs: waitedBefore === null || waitedAfter === null ? null : Math.round(waitedAfter - waitedBefore),
+    };
   } finally {
     await store.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
@@ -113,7 +140,7 @@ export async function storeTail(rounds: number, log: (line: string) => void): Pr
         const r = await runMode(mode, round, dir);
         results.push(r);
         log(
-          `  round ${round} ${mode === 'worker' ? 'worker checkpoints ' : 'SQLite checkpoints '} load ${r.loadAverage}: burst ${r.burstPerSec}/s; at ${RATE}/s p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, max ${r.maxms} ms; longest loop stall ${r.loopMaxMs} ms`,
+          `  round ${round} ${mode === 'worker' ? 'worker checkpoints ' : 'SQLite checkpoints '} load ${r.loadAverage}: burst ${r.burstPerSec}/s; at ${RATE}/s p50 ${r.p50ms} ms, p99 ${r.p99ms} ms, max ${r.maxms} ms; longest loop stall ${r.loopMaxMs} ms; commits p99 ${r.commitP99ms} ms, longest ${r.commitMaxMs} ms; waited for a CPU ${r.runQueueWaitMs ?? '?'} ms of ${SECONDS * 1000}`,
         );
       }
     }

@@ -148,6 +148,24 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
     }
   });
 
+  it('reports each group commit to onCommit, and an observer that throws does not fail committed submissions', async () => {
+    const commits: { submissions: number; ms: number }[] = [];
+    const { store } = await open({
+      onCommit: (c) => {
+        commits.push(c);
+        throw new Error('observer failed');
+      },
+    });
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 30 }, () => store.submit(submission(randomEnvelope(100)))));
+      expect(outcomes.map((o) => o.kind)).toEqual(outcomes.map(() => 'created'));
+      expect(commits.reduce((n, c) => n + c.submissions, 0)).toBe(30);
+      for (const c of commits) expect(c.ms).toBeGreaterThanOrEqual(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('reports a worker that cannot open the database, so the store can fall back to SQLite’s own checkpoints', async () => {
     const failure = new Promise<Error>((resolve) => {
       new WalCheckpointer({ path: join(dir, 'missing', 'none.db'), intervalMs: 10, walLimitBytes: 1024, onRelease: () => undefined, onFailure: resolve });
