@@ -16,8 +16,9 @@
  * final and recorded with its problem code.
  */
 import type { ResolvedConfig } from '../config.js';
-import type { EventUpdate, OutboundItem, OutboundOutcome, RelayStore, TimelineEvent } from '../storage/types.js';
+import type { EventUpdate, NewTimelineEvent, OutboundItem, OutboundOutcome, RelayStore, TimelineEvent } from '../storage/types.js';
 import { signEventRequest, wireEventOf } from '../timeline/carry-back.js';
+import type { WireEvent } from '../timeline/carry-back.js';
 import { relayEvent, signPendingEvents } from '../timeline/events.js';
 import { onOutbound } from './outbound-signal.js';
 import { resolvePeer } from './resolve-peer.js';
@@ -106,6 +107,23 @@ async function eachLimited<T>(items: readonly T[], limit: number, run: (item: T)
 }
 
 const keyOf = (item: { messageId: string; recipient: string }): string => `${item.messageId}\n${item.recipient}`;
+
+/**
+ * The peer's `forwarded` event for this forward, from its answer (`Sealpost-Events: inline`), to
+ * record with the outcome; undefined when the answer has none (a peer that carries it back on its
+ * own). Only the event about this message and recipient, by the peer itself, is taken: the sender
+ * verifies its signature (docs/protocol.md, Timeline).
+ */
+function forwardedEventOf(item: OutboundItem, answer: unknown): NewTimelineEvent | undefined {
+  const events = (answer as { events?: unknown } | undefined)?.events;
+  if (!Array.isArray(events)) return undefined;
+  const wire = (events as Partial<WireEvent>[]).find(
+    (e) => e.kind === 'forwarded' && e.messageId === item.messageId && e.recipient === item.recipient && e.actor === item.peer && (e.format === 'jws' || e.format === 'unsigned'),
+  );
+  const at = Date.parse(wire?.at ?? '');
+  if (!wire || typeof wire.signed !== 'string' || !Number.isFinite(at)) return undefined;
+  return { kind: 'forwarded', at, actor: item.peer, recipient: item.recipient, format: wire.format!, signed: Buffer.from(wire.signed, 'base64url') };
+}
 
 /** An HTTP problem answer as one line: status, code and detail. */
 async function problemOf(res: Response): Promise<string> {
@@ -196,6 +214,8 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
             'sealpost-sender': item.sender,
             'sealpost-to': to.join(','),
             'sealpost-hops': String(hops),
+            // The peer's signed `forwarded` comes back in its answer, not as a request of its own.
+            'sealpost-events': 'inline',
           },
           body: whole ? await contentBytes(store, item) : contentStream(store, item),
           // Node's fetch streams a request body only in half-duplex mode.
@@ -203,8 +223,8 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
           signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stopping.signal]),
         } as RequestInit);
         if (res.ok) {
-          await res.body?.cancel();
-          return { messageId: item.messageId, recipient: item.recipient, forwardedAt: config.now() };
+          const event = forwardedEventOf(item, await res.json().catch(() => undefined));
+          return { messageId: item.messageId, recipient: item.recipient, forwardedAt: config.now(), ...(event ? { event } : {}) };
         }
         error = await problemOf(res);
         final = (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) || res.status === 508;

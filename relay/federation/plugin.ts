@@ -18,10 +18,10 @@ import { groupWrites } from './group-writes.js';
 import { signalOutbound } from './outbound-signal.js';
 import { forwardsTo, resolvePeer } from './resolve-peer.js';
 import { certificateNamesRelay, forwardSigningInput } from './signing.js';
-import { eventSigningInput } from '../timeline/carry-back.js';
+import { eventSigningInput, wireEventOf } from '../timeline/carry-back.js';
 import type { WireEvent } from '../timeline/carry-back.js';
 import { claimsOf, relayEvent } from '../timeline/events.js';
-import type { EventKind } from '../storage/types.js';
+import type { EventKind, TimelineEvent } from '../storage/types.js';
 
 const OCTETS = ['application/octet-stream', 'application/pkcs7-mime', 'application/cms'];
 /** How long a peer's relay certificate is trusted before it is fetched again, ms. */
@@ -38,6 +38,25 @@ const answerSchema = {
     recipients: { type: 'array', items: { type: 'string' } },
     acceptedAt: { type: 'string' },
     expiresAt: { type: 'string' },
+    // With `Sealpost-Events: inline`: this relay's signed `forwarded` events, in the answer.
+    events: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['messageId', 'kind', 'at', 'actor', 'recipient', 'reason', 'format', 'signed'],
+        additionalProperties: false,
+        properties: {
+          messageId: { type: 'string' },
+          kind: { type: 'string' },
+          at: { type: 'string' },
+          actor: { type: 'string' },
+          recipient: { type: 'string' },
+          reason: { type: ['string', 'null'] },
+          format: { type: 'string' },
+          signed: { type: 'string' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -100,6 +119,7 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
             'sealpost-sender': { type: 'string', maxLength: 254 },
             'sealpost-to': { type: 'string', maxLength: 32768 },
             'sealpost-hops': { type: 'string', pattern: '^[0-9]{1,3}$' },
+            'sealpost-events': { type: 'string', enum: ['inline'] },
             'content-digest': { type: 'string', maxLength: 512 },
           },
         },
@@ -146,7 +166,15 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
       if (body.digest !== digest) throw new RelayError('ERR_RELAY_DIGEST_MISMATCH', `Content-Digest ${digest} does not match the body (${body.digest})`);
       // This relay's signed `forwarded` per recipient, committed with the message and queued back
       // to the forwarding relay (docs/protocol.md, Timeline).
-      const events = await Promise.all(recipients.map((recipient) => relayEvent(config, { messageId: request.params.messageId, kind: 'forwarded', at: now, sender, digest: body.digest, recipient })));
+      // With `Sealpost-Events: inline` they go back in this answer instead (recorded as returned):
+      // one request and two commits fewer per message, and a retried forward gets them again.
+      const inline = h['sealpost-events'] === 'inline';
+      const events = await Promise.all(
+        recipients.map(async (recipient) => ({
+          ...(await relayEvent(config, { messageId: request.params.messageId, kind: 'forwarded', at: now, sender, digest: body.digest, recipient })),
+          ...(inline ? { returnedAt: now } : {}),
+        })),
+      );
       const outcome = await store.submit({
         messageId: request.params.messageId,
         sender,
@@ -166,7 +194,14 @@ export const federationPlugin: FastifyPluginAsync = async (app) => {
       if (outcome.kind !== 'conflict') signalOutbound(store);
       if (outcome.kind === 'conflict') throw new RelayError('ERR_RELAY_CONFLICT', `messageId ${request.params.messageId} was already used for other content`);
       reply.code(201).header('content-digest', outcome.answer.digest);
-      return outcome.answer;
+      if (!inline) return outcome.answer;
+      const own = (e: TimelineEvent): boolean => e.kind === 'forwarded' && e.actor === config.domain && recipients.includes(e.recipient);
+      const stored = outcome.kind === 'created' ? [] : (await store.listTimeline(request.params.messageId)).filter(own);
+      const answered =
+        outcome.kind === 'created'
+          ? events.map((e) => wireEventOf({ messageId: request.params.messageId, kind: e.kind, at: e.at, actor: e.actor, recipient: e.recipient ?? '', reason: e.reason ?? null, format: e.format, signed: e.signed } as TimelineEvent))
+          : stored.map(wireEventOf);
+      return { ...outcome.answer, events: answered };
     },
   );
 

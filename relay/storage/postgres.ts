@@ -53,8 +53,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX timeline_events_unsigned ON timeline_events (seq) WHERE actor = '';`,
 ];
 
-const INSERT_EVENT = `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, reason, format, signed, return_to, next_attempt_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4) ON CONFLICT (message_id, kind, actor, recipient) DO NOTHING`;
+const INSERT_EVENT = `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, reason, format, signed, return_to, next_attempt_at, returned_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $4, $11) ON CONFLICT (message_id, kind, actor, recipient) DO NOTHING`;
 
 const eventParams = (messageId: string, sender: string, returnTo: string | null, e: NewTimelineEvent): unknown[] => [
   messageId,
@@ -67,6 +67,7 @@ const eventParams = (messageId: string, sender: string, returnTo: string | null,
   e.format,
   e.signed ? buf(e.signed) : null,
   returnTo,
+  e.returnedAt ?? null,
 ];
 
 /** blob_id of content stored in the message row. */

@@ -249,11 +249,6 @@ export interface SqliteStoreOptions {
    * 64 MiB.
    */
   walLimitBytes?: number;
-  /**
-   * Called after each group commit with the number of submissions in it and how long the
-   * transaction held the event loop, ms (the COMMIT's fsync included): for metrics and benchmarks.
-   */
-  onCommit?: (commit: { submissions: number; ms: number }) => void;
 }
 
 /** Default {@link SqliteStoreOptions.walLimitBytes}: 64 MiB. */
@@ -282,7 +277,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.pragma('wal_autocheckpoint = 0');
     db.pragma(`journal_size_limit = ${Math.floor(walLimitBytes)}`);
   }
-  const store = new SqliteStore(db, options.maxBatch ?? 512, options.groupCommitMs ?? 2, options.onCommit);
+  const store = new SqliteStore(db, options.maxBatch ?? 512, options.groupCommitMs ?? 2);
   if (worker) store.startCheckpointer({ path, intervalMs: options.checkpointIntervalMs ?? 100, walLimitBytes });
   return store;
 }
@@ -304,11 +299,8 @@ class SqliteStore implements RelayStore {
   /** The claim's query, prepared once: the forwarder runs it after nearly every commit. */
   #claimOutbound: Statement | undefined;
 
-  #onCommit: SqliteStoreOptions['onCommit'];
-
-  constructor(db: Db, maxBatch: number, groupCommitMs: number, onCommit?: SqliteStoreOptions['onCommit']) {
+  constructor(db: Db, maxBatch: number, groupCommitMs: number) {
     this.#db = db;
-    this.#onCommit = onCommit;
     this.#maxBatch = maxBatch;
     this.#groupCommitMs = groupCommitMs;
   }
@@ -346,8 +338,8 @@ class SqliteStore implements RelayStore {
       insertChunk: p('INSERT INTO blob_chunks (blob_id, seq, byte_offset, data, sha256) VALUES (?, ?, ?, ?, ?)'),
       insertMessage: p('INSERT INTO messages (message_id, sender, digest, size, blob_id, submitted_at, expires_at, answer, data, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insertEvent: p(
-        `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, reason, format, signed, return_to, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, kind, actor, recipient) DO NOTHING`,
+        `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, reason, format, signed, return_to, next_attempt_at, returned_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, kind, actor, recipient) DO NOTHING`,
       ),
       inlineData: p('SELECT substr(data, ?, ?) AS data FROM messages WHERE message_id = ?'),
       insertDelivery: p('INSERT INTO deliveries (message_id, mailbox, expires_at) VALUES (?, ?, ?)'),
@@ -478,7 +470,6 @@ class SqliteStore implements RelayStore {
     // inserts), so any error is the database's and fails the whole batch, whose callers all get a
     // StoreError (503) and retry. Two statements per item fewer than savepoints would cost.
     let outcomes: SubmitOutcome[];
-    const started = this.#onCommit ? performance.now() : 0;
     try {
       outcomes = this.#db.transaction(() => batch.map((item) => this.#submitOne(item.submission))).immediate();
     } catch (error) {
@@ -486,15 +477,7 @@ class SqliteStore implements RelayStore {
       for (const item of batch) item.reject(wrapped);
       return;
     }
-    const ms = performance.now() - started;
     batch.forEach((item, i) => item.resolve(outcomes[i]!));
-    // After the answers, and contained: an observer that throws must neither fail committed
-    // submissions nor escape into the timer that called this.
-    try {
-      this.#onCommit?.({ submissions: batch.length, ms });
-    } catch (error) {
-      process.emitWarning(`SQLite store: onCommit threw: ${(error as Error).message}`, { code: 'SEALPOST_SQLITE_ON_COMMIT' });
-    }
   }
 
   #submitOne(submission: NewSubmission): SubmitOutcome {
@@ -543,7 +526,7 @@ class SqliteStore implements RelayStore {
 
   #insertEvent(messageId: string, sender: string, returnTo: string | null, e: NewTimelineEvent): boolean {
     return (
-      this.#s.insertEvent!.run(messageId, sender, e.kind, e.at, e.actor, e.recipient ?? '', e.reason ?? null, e.format, e.signed, returnTo, e.at).changes === 1
+      this.#s.insertEvent!.run(messageId, sender, e.kind, e.at, e.actor, e.recipient ?? '', e.reason ?? null, e.format, e.signed, returnTo, e.at, e.returnedAt ?? null).changes === 1
     );
   }
 

@@ -78,6 +78,11 @@ export interface NewTimelineEvent {
   format: EventFormat;
   /** JWS compact (jws), receipt CMS (cms), or the claims JSON (unsigned). */
   signed: Uint8Array | null;
+  /**
+   * When the event already went back to the relay it would be carried to (a `forwarded` sent in
+   * the answer to the forward itself): it is stored as returned, not queued.
+   */
+  returnedAt?: number;
 }
 
 /** A stored timeline event. */

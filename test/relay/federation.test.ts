@@ -174,6 +174,13 @@ function federationSuite(backend: () => Backend): void {
       const downloaded = await bobAtB().download(messageId);
       const opened = await openEnvelope(downloaded, { identity: bob, trust: new TrustStore().addAnchor(ca.identity.certificate), seenStore: new MemorySeenStore() });
       expect(new TextDecoder().decode(opened.payload)).toBe('Dear Dr Bob, referral attached.');
+      // B's signed `forwarded` came back in B's answer to the forward (Sealpost-Events: inline):
+      // recorded at A with the outcome, and at B as returned, never posted on its own.
+      const atB = (await b.app.relay.store.listTimeline(messageId)).find((e) => e.kind === 'forwarded');
+      expect(atB).toMatchObject({ actor: 'b.example', recipient: 'bob@b.example', returnTo: 'a.example', attempts: 0, returnedAt: expect.any(Number) });
+      const atA = (await a.app.relay.store.listTimeline(messageId)).find((e) => e.kind === 'forwarded');
+      expect(atA).toMatchObject({ actor: 'b.example', recipient: 'bob@b.example', format: 'jws', returnTo: null });
+      expect(Buffer.from(atA!.signed!).equals(Buffer.from(atB!.signed!))).toBe(true);
     }, 60_000);
 
     it('keeps letters while B is down and delivers each exactly once when B returns', async () => {
@@ -205,10 +212,11 @@ function federationSuite(backend: () => Backend): void {
       for await (const piece of a.app.relay.store.readBlob(row!.blobId, 0, row!.size - 1)) chunks.push(piece);
       const body = Buffer.concat(chunks);
       const facts = { relay: 'a.example', messageId: row!.messageId, sender: row!.sender, to: ['bob@b.example'], hops: 1, digest: row!.digest };
-      const put = async (): Promise<Response> =>
+      const put = async (inline = false): Promise<Response> =>
         fetch(`${b.url}/v1/relay/messages/${row!.messageId}`, {
           method: 'PUT',
           headers: {
+            ...(inline ? { 'sealpost-events': 'inline' } : {}),
             'content-type': 'application/octet-stream',
             'content-digest': facts.digest,
             'sealpost-relay': 'a.example',
@@ -225,6 +233,13 @@ function federationSuite(backend: () => Backend): void {
       expect(second.status).toBe(201);
       expect(await second.json()).toEqual(await first.json());
       expect((await inboxIds()).filter((x) => x === row!.messageId)).toHaveLength(1);
+      // Asked for inline events, a repeat gets the `forwarded` stored the first time.
+      const third = await put(true);
+      expect(third.status).toBe(201);
+      const { events, ...answer } = (await third.json()) as { events: { kind: string; actor: string; recipient: string; signed: string }[] };
+      expect(answer).toEqual(await (await put()).json());
+      const stored = (await b.app.relay.store.listTimeline(row!.messageId)).filter((e) => e.kind === 'forwarded');
+      expect(events).toEqual([expect.objectContaining({ kind: 'forwarded', actor: 'b.example', recipient: 'bob@b.example', signed: Buffer.from(stored[0]!.signed!).toString('base64url') })]);
     }, 30_000);
 
     it('refuses a forward past the hop limit with 508 ERR_RELAY_LOOP, and one not signed by the peer with 401', async () => {
