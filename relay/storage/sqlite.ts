@@ -249,6 +249,11 @@ export interface SqliteStoreOptions {
    * 64 MiB.
    */
   walLimitBytes?: number;
+  /**
+   * Called after each group commit with the number of submissions in it and how long the
+   * transaction held the event loop, ms (the COMMIT's fsync included): for metrics and benchmarks.
+   */
+  onCommit?: (commit: { submissions: number; ms: number }) => void;
 }
 
 /** Default {@link SqliteStoreOptions.walLimitBytes}: 64 MiB. */
@@ -277,7 +282,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     db.pragma('wal_autocheckpoint = 0');
     db.pragma(`journal_size_limit = ${Math.floor(walLimitBytes)}`);
   }
-  const store = new SqliteStore(db, options.maxBatch ?? 512, options.groupCommitMs ?? 2);
+  const store = new SqliteStore(db, options.maxBatch ?? 512, options.groupCommitMs ?? 2, options.onCommit);
   if (worker) store.startCheckpointer({ path, intervalMs: options.checkpointIntervalMs ?? 100, walLimitBytes });
   return store;
 }
@@ -299,8 +304,11 @@ class SqliteStore implements RelayStore {
   /** The claim's query, prepared once: the forwarder runs it after nearly every commit. */
   #claimOutbound: Statement | undefined;
 
-  constructor(db: Db, maxBatch: number, groupCommitMs: number) {
+  #onCommit: SqliteStoreOptions['onCommit'];
+
+  constructor(db: Db, maxBatch: number, groupCommitMs: number, onCommit?: SqliteStoreOptions['onCommit']) {
     this.#db = db;
+    this.#onCommit = onCommit;
     this.#maxBatch = maxBatch;
     this.#groupCommitMs = groupCommitMs;
   }
@@ -470,6 +478,7 @@ class SqliteStore implements RelayStore {
     // inserts), so any error is the database's and fails the whole batch, whose callers all get a
     // StoreError (503) and retry. Two statements per item fewer than savepoints would cost.
     let outcomes: SubmitOutcome[];
+    const started = this.#onCommit ? performance.now() : 0;
     try {
       outcomes = this.#db.transaction(() => batch.map((item) => this.#submitOne(item.submission))).immediate();
     } catch (error) {
@@ -477,7 +486,15 @@ class SqliteStore implements RelayStore {
       for (const item of batch) item.reject(wrapped);
       return;
     }
+    const ms = performance.now() - started;
     batch.forEach((item, i) => item.resolve(outcomes[i]!));
+    // After the answers, and contained: an observer that throws must neither fail committed
+    // submissions nor escape into the timer that called this.
+    try {
+      this.#onCommit?.({ submissions: batch.length, ms });
+    } catch (error) {
+      process.emitWarning(`SQLite store: onCommit threw: ${(error as Error).message}`, { code: 'SEALPOST_SQLITE_ON_COMMIT' });
+    }
   }
 
   #submitOne(submission: NewSubmission): SubmitOutcome {
