@@ -102,6 +102,11 @@ export class CryptoWorkerPool implements EnvelopeCrypto {
     await Promise.all(this.#slots.map((s) => s.ready));
   }
 
+  /** Four requests per worker: enough to keep it busy while the main thread is blocked in a commit, few enough not to flood the thread pool. */
+  get concurrency(): number {
+    return this.#size * 4;
+  }
+
   /** Number of worker threads. */
   get size(): number {
     return this.#size;

@@ -31,6 +31,12 @@ export interface OpenedEnvelope {
  * worker threads. Failures of `open` are the `EnvelopeError`s of `openEnvelope`.
  */
 export interface EnvelopeCrypto {
+  /**
+   * Calls worth having in flight at once (default: the pipeline's `concurrency`). WebCrypto runs
+   * on libuv's thread pool, which file fsyncs share: queueing a whole batch of crypto there makes
+   * the folder's fsyncs wait behind it, so callers keep to this many.
+   */
+  readonly concurrency?: number;
   open(request: OpenRequest): Promise<OpenedEnvelope>;
   receipt(original: ReceiptBinding, options: { status: ReceiptStatus; reason?: string }): Promise<Uint8Array>;
   /** Releases threads, if any. */

@@ -90,7 +90,7 @@ export interface ImportPipelineOptions {
    * changes for a batch are one SQLite transaction (one fsync), not one per letter.
    */
   batchSize?: number;
-  /** Relay removals, receipts handed to the sink and EMR calls made at once within a batch (default 8); opens and receipt signatures are queued for the whole batch. */
+  /** Relay removals, receipts handed to the sink, EMR calls and (unless `crypto` says otherwise) opens and receipt signatures at once within a batch (default 8). */
   concurrency?: number;
   /**
    * Where envelopes are opened and receipts signed (default on this thread with `identity` and
@@ -366,10 +366,9 @@ export class ImportPipeline {
     });
     const at = this.#options.now?.() ?? new Date();
     const undelivered = (w: Work): boolean => w.state === 'received' || w.state === 'opened';
-    // Cryptography is queued for the whole batch at once: it is CPU work for the crypto threads,
-    // which then stay busy while this thread is blocked in a commit's fsync. The delivered
-    // receipt is signed with the open where one is due.
-    const openedAll = await settleLimited(active, Math.max(1, active.length), (w) => this.#crypto.open({ envelope: w.envelope, seenStore: seenFor(w.inboxId), at, delivered: undelivered(w) }));
+    // The delivered receipt is signed with the open where one is due. Crypto calls in flight are
+    // bounded by the crypto's own concurrency (see EnvelopeCrypto.concurrency).
+    const openedAll = await settleLimited(active, this.#crypto.concurrency ?? c, (w) => this.#crypto.open({ envelope: w.envelope, seenStore: seenFor(w.inboxId), at, delivered: undelivered(w) }));
     const unexpected = openedAll.find((o) => o.status === 'rejected' && !(o.reason instanceof EnvelopeError));
     if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
     const invalid: { w: Work; reason: string }[] = [];
@@ -464,7 +463,7 @@ export class ImportPipeline {
   /** Signs (unless signed with the open) and hands over one receipt per letter that asked for receipts: one `sendMany` when the sink has it. */
   async #receipts(letters: Work[], statusOf: (w: Work) => ReceiptStatus): Promise<void> {
     const asked = letters.filter((w) => w.opened!.receiptRequest);
-    const made = await mapLimited(asked, Math.max(1, asked.length), async (w) => {
+    const made = await mapLimited(asked, this.#crypto.concurrency ?? this.#concurrency, async (w) => {
       const status = statusOf(w);
       const reason = status === 'rejected' ? (w.reason ?? 'rejected') : undefined;
       const receipt = status === 'delivered' && w.delivered ? w.delivered : await this.#crypto.receipt(w.opened!, { status, ...(reason ? { reason } : {}) });
