@@ -8,6 +8,7 @@ export type { MllpDecodeItem, MllpDecoder, MllpDecoderOptions } from './mllp/dec
 export { createMllpDecoder, DEFAULT_MAX_FRAME_BYTES, encodeMllpFrame, MLLP_CR, MLLP_END, MLLP_START } from './mllp/decoder.js';
 export type { InboundRecord, MllpInboundStore } from './mllp/inbound-store.js';
 export { SqliteInboundStore } from './mllp/inbound-store.js';
+export type { Db } from './internal/sqlite.js';
 export type { MllpHandlerResult, MllpListener, MllpListenerOptions } from './mllp/listener.js';
 export { startMllpListener } from './mllp/listener.js';
 export type { FlushResult, MllpSenderOptions, OutboxEntry, OutboxState } from './mllp/sender.js';

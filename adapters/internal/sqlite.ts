@@ -1,6 +1,11 @@
 import Database from 'better-sqlite3';
 import { AdapterError } from '../errors.js';
 
+/**
+ * A better-sqlite3 handle (`openDb`). Public because SqliteInboundStore and ReviewQueue take one
+ * (`{ db }`) to share a file: a type in a public signature must be exported, or a consumer that
+ * emits declarations cannot name it (TS2742/TS4058).
+ */
 export type Db = Database.Database;
 
 /**
