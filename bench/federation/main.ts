@@ -1,18 +1,21 @@
 /**
- * `npm run bench -- federation [--json] [--count N] [--rate R] [--interval-ms MS]`: end-to-end
- * latency across two relays on loopback (SQLite each, each in its own process): from the start of
- * a submission at relay A (sender alice@a.example) to the moment relay B has committed it to the
- * inbox of bob@b.example, for 4 KB envelopes offered at 200 per second (open loop, bench/federation/load.ts,
- * a third process). Bounded: N submissions (default 2,000, i.e. 10 s) and at most 60 s of waiting
- * for the last ones.
+ * `npm run bench -- federation [--json] [--count N] [--rate R] [--interval-ms MS] [--concurrency N] [--cpu-prof DIR]`:
+ * end-to-end latency across two relays on loopback (SQLite each, each in its own process): from
+ * the start of a submission at relay A (sender alice@a.example) to the moment relay B has
+ * committed it to the inbox of bob@b.example, for 4 KB envelopes offered at 200 per second (open
+ * loop, bench/federation/load.ts, a third process). Bounded: N submissions (default 2,000, i.e.
+ * 10 s) and at most 60 s of waiting for the last ones.
  *
  * "Appeared at B" is B's own acceptance time (the inbox entry's submittedAt, set when B commits
  * the forward); both relays share this machine's clock. A poll of the inbox would add its own
- * interval to every figure. Also reported: how long A took to answer 201, and the forwarder's
- * polling interval (relay default 500 ms; `--interval-ms` overrides it, to show its share).
+ * interval to every figure. Also reported: how long A took to answer 201, the forwarding alone
+ * (from A's 201 to B's acceptance time), the CPU time both relay
+ * processes used meanwhile (steadier than latency on a shared machine), and the forwarder's
+ * settings: its fallback poll (`--interval-ms`, relay default 500 ms) and forwards in flight per
+ * peer (`--concurrency`, relay default 16). `--cpu-prof DIR` writes a CPU profile of each relay.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +31,20 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 
 interface Relay {
   url: string;
+  /** CPU time the relay process has used so far, ms (user + system; null where /proc is missing). */
+  cpuMs(): number | null;
   stop(): Promise<void>;
+}
+
+/** User + system CPU time of a process from /proc/PID/stat (Linux; clock ticks of 10 ms), or null. */
+function processCpuMs(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -39,8 +55,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function startRelay(env: Record<string, string>): Promise<Relay> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', here('./relay-process.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function startRelay(env: Record<string, string>, profileDir?: string): Promise<Relay> {
+  // One file per thread (the tsx loader has its own), named CPU.<date>.<pid>.<thread>…; the relay's PID is printed.
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, '--conditions=source', '--import', 'tsx', here('./relay-process.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -53,8 +71,10 @@ function startRelay(env: Record<string, string>): Promise<Relay> {
       const match = /LISTENING (\S+)/.exec(out);
       if (match) {
         clearTimeout(timer);
+        if (profileDir) process.stderr.write(`relay ${env.SEALPOST_DOMAIN}: pid ${child.pid} (CPU profile in ${profileDir})\n`);
         resolve({
           url: match[1]!,
+          cpuMs: () => processCpuMs(child.pid),
           stop: async () => {
             child.kill('SIGTERM');
             await exited;
@@ -70,9 +90,9 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 const round = (n: number): number => Math.round(n * 10) / 10;
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, count: { type: 'string' }, rate: { type: 'string' }, 'interval-ms': { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, count: { type: 'string' }, rate: { type: 'string' }, 'interval-ms': { type: 'string' }, concurrency: { type: 'string' }, 'cpu-prof': { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- federation [--json] [--count N (2000)] [--rate PER_SEC (200)] [--interval-ms FORWARDER_POLL_MS (relay default)]\n');
+    process.stdout.write('usage: npm run bench -- federation [--json] [--count N (2000)] [--rate PER_SEC (200)] [--interval-ms FORWARDER_POLL_MS (relay default)] [--concurrency FORWARDS_PER_PEER (relay default)] [--cpu-prof DIR (profiles of both relays)]\n');
     return 0;
   }
   const count = Number(values.count ?? 2000);
@@ -99,9 +119,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [portA, portB] = [await freePort(), await freePort()];
     const urlA = `http://127.0.0.1:${portA}`;
     const urlB = `http://127.0.0.1:${portB}`;
-    const common: Record<string, string> = intervalMs ? { SEALPOST_FORWARD_INTERVAL_MS: intervalMs } : {};
-    relays.push(await startRelay({ ...common, SEALPOST_DB: dbB, SEALPOST_DOMAIN: 'b.example', SEALPOST_PORT: String(portB), SEALPOST_PEERS: JSON.stringify({ 'a.example': urlA }) }));
-    relays.push(await startRelay({ ...common, SEALPOST_DB: dbA, SEALPOST_DOMAIN: 'a.example', SEALPOST_PORT: String(portA), SEALPOST_PEERS: JSON.stringify({ 'b.example': urlB }) }));
+    const common: Record<string, string> = {
+      ...(intervalMs ? { SEALPOST_FORWARD_INTERVAL_MS: intervalMs } : {}),
+      ...(values.concurrency ? { SEALPOST_FORWARD_CONCURRENCY: values.concurrency } : {}),
+    };
+    relays.push(await startRelay({ ...common, SEALPOST_DB: dbB, SEALPOST_DOMAIN: 'b.example', SEALPOST_PORT: String(portB), SEALPOST_PEERS: JSON.stringify({ 'a.example': urlA }) }, values['cpu-prof']));
+    relays.push(await startRelay({ ...common, SEALPOST_DB: dbA, SEALPOST_DOMAIN: 'a.example', SEALPOST_PORT: String(portA), SEALPOST_PEERS: JSON.stringify({ 'b.example': urlB }) }, values['cpu-prof']));
 
     const passphrase = 'bench-federation';
     const job = {
@@ -142,10 +165,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     await ackAll(warmFound.keys());
 
-    log(`measuring: ${count} submissions of 4 KB at ${rate}/s from relay A, forwarder poll ${intervalMs ?? 'default (500)'} ms`);
+    log(`measuring: ${count} submissions of 4 KB at ${rate}/s from relay A, forwarder poll ${intervalMs ?? 'default (500)'} ms, ${values.concurrency ?? 'default (16)'} forwards in flight per peer`);
+    // CPU of both relays from the first submission until the last one is at B (or the wait ends):
+    // what the forwarding costs, less noisy than latency on a shared machine.
+    const cpuBefore = relays.map((r) => r.cpuMs());
     const load = runLoad(job);
     const ids = new Set(load.sent.map((s) => s.messageId));
     const found = await collect(ids, Date.now() + 60_000);
+    const cpuAfter = relays.map((r) => r.cpuMs());
+    const cpuOf = (i: number): number | null => (cpuAfter[i] === null || cpuBefore[i] === null ? null : cpuAfter[i]! - cpuBefore[i]!);
     // A message not at B when the wait ended counts as infinitely late: percentiles it would
     // decide are reported as null, never computed over the delivered ones only.
     const latencies = load.sent.map((s) => {
@@ -155,6 +183,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     latencies.sort((a, b) => a - b);
     const finite = (n: number): number | null => (Number.isFinite(n) ? round(n) : null);
     const submit = load.sent.map((s) => s.submitMs).sort((a, b) => a - b);
+    // From A's 201 (the submission committed at A) to B's commit: the forwarding alone, without
+    // the time A took to accept the submission.
+    const forwarding = load.sent.map((s) => {
+      const entry = found.get(s.messageId);
+      return entry ? Date.parse(entry.submittedAt) - (s.startedAt + s.submitMs) : Infinity;
+    });
+    forwarding.sort((a, b) => a - b);
     const result = {
       sent: load.sent.length,
       failed: load.failures,
@@ -167,10 +202,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       waitedSec: 60,
       submitP50ms: round(percentile(submit, 50)),
       submitP99ms: round(percentile(submit, 99)),
+      forwardP50ms: finite(percentile(forwarding, 50)),
+      forwardP99ms: finite(percentile(forwarding, 99)),
       forwarderIntervalMs: intervalMs ? Number(intervalMs) : 500,
+      forwarderConcurrency: values.concurrency ? Number(values.concurrency) : 16,
+      // relays[0] is B, relays[1] is A (B starts first).
+      cpuMsA: cpuOf(1),
+      cpuMsB: cpuOf(0),
     };
     log(`  sent ${result.sent} (${result.failed} failed) at ${result.achievedPerSec}/s; delivered at B: ${result.delivered}`);
-    log(`  A → B inbox (null: not all there after ${result.waitedSec} s): p50 ${result.p50ms} ms, p99 ${result.p99ms} ms, max ${result.maxms} ms; A's 201: p50 ${result.submitP50ms} ms, p99 ${result.submitP99ms} ms`);
+    log(`  A → B inbox (null: not all there after ${result.waitedSec} s): p50 ${result.p50ms} ms, p99 ${result.p99ms} ms, max ${result.maxms} ms; A's 201: p50 ${result.submitP50ms} ms, p99 ${result.submitP99ms} ms; A's 201 → B: p50 ${result.forwardP50ms} ms, p99 ${result.forwardP99ms} ms`);
+    log(`  CPU of the relays until the last arrived: A ${result.cpuMsA} ms, B ${result.cpuMsB} ms`);
     if (result.delivered < result.sent || result.failed > 0) log('  WARNING: not every submission arrived at B');
     if (values.json) process.stdout.write(`${JSON.stringify({ bench: 'federation', cases: { 'sqlite-4k': result } })}\n`);
     return result.delivered === result.sent && result.failed === 0 ? 0 : 1;
