@@ -138,6 +138,7 @@ export class WalCheckpointer {
   #checkpoints = 0;
   #holds = 0;
   #pageSize = 4096;
+  #lastLog = 0;
   /** WAL size (bytes) above which the next report starts a hold. */
   #holdAbove: number;
 
@@ -192,6 +193,9 @@ export class WalCheckpointer {
       return this.#release();
     }
     this.#pageSize = message.pageSize;
+    // The WAL restarted: whatever kept an earlier catch-up from finishing is gone.
+    if (message.log < this.#lastLog) this.#holdAbove = this.#options.walLimitBytes;
+    this.#lastLog = message.log;
     // Even a WAL copied completely does not restart while commits follow each other: the next
     // transaction has usually begun before the checkpoint ended, and then appends to it.
     if (message.log * message.pageSize > this.#holdAbove && !this.#holding) {

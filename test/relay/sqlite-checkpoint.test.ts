@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WalCheckpointer } from '../../relay/storage/sqlite-checkpointer.js';
 import { openSqliteStore } from '../../relay/storage/sqlite.js';
@@ -109,6 +110,46 @@ describe('SQLite WAL checkpoints on a worker thread', () => {
       for (const id of answered.slice(0, 50)) expect((await reopened.getAnswer(id))?.answer.messageId).toBe(id);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('keeps answering while another connection pins the WAL with a long read, and restarts the WAL once it ends', async () => {
+    const { store, db } = await open({ checkpointIntervalMs: 5, walLimitBytes: 128 * 1024, groupCommitMs: 0, maxBatch: 64 });
+    const wal = `${db}-wal`;
+    let total = 0;
+    const writers = async (count: number): Promise<number> => {
+      let next = 0;
+      let created = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < count) {
+            next++;
+            if ((await store.submit(submission(randomEnvelope(4096)))).kind === 'created') created++;
+          }
+        }),
+      );
+      total += count;
+      return created;
+    };
+    const reader = new Database(db);
+    try {
+      await writers(50);
+      // A read transaction holds its snapshot: no checkpoint may copy frames past it, so every
+      // catch-up the store waits for ends incomplete. Commits must go on regardless.
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM messages').get();
+      expect(await writers(600)).toBe(600);
+      const pinned = size(wal);
+      reader.exec('COMMIT');
+      expect(await writers(600)).toBe(600);
+      // Once the reader is gone the WAL restarts and journal_size_limit cuts the file back.
+      const deadline = Date.now() + 10_000;
+      while (size(wal) >= pinned && Date.now() < deadline) await writers(20);
+      expect(size(wal)).toBeLessThan(pinned);
+      expect(await countInbox(store)).toBe(total);
+    } finally {
+      reader.close();
+      await store.close();
     }
   });
 
