@@ -16,7 +16,8 @@ export interface EncodeAckOptions {
 /**
  * The wire bytes of the acknowledgment of `message`, exactly as sdk/hl7v2's
  * `buildAck(message, options).toBytes()` gives them (HL7 v2.5.1 §2.9, §2.14.1: MSH mirrored with the
- * received delimiters, MSH-11, MSH-12 and MSH-18; MSA-2 = the received MSH-10).
+ * received delimiters, MSH-11, MSH-12 and MSH-18; MSA-2 = the received MSH-10) — or, where
+ * `toBytes()` cannot write them, the same ACK in printable ASCII ({@link ackBytes}).
  *
  * Why not just call buildAck: it assembles the text, parses it back into a message and encodes it
  * again, ~10 µs per ACK, a fifth of a plain MLLP listener's work per message. A positive ACK
