@@ -17,7 +17,7 @@ export interface EncodeAckOptions {
  * The wire bytes of the acknowledgment of `message`, exactly as sdk/hl7v2's
  * `buildAck(message, options).toBytes()` gives them (HL7 v2.5.1 §2.9, §2.14.1: MSH mirrored with the
  * received delimiters, MSH-11, MSH-12 and MSH-18; MSA-2 = the received MSH-10) — or, where
- * `toBytes()` cannot write them, the same ACK in printable ASCII ({@link ackBytes}).
+ * `toBytes()` cannot write them, the same ACK written by hand ({@link ackBytes}).
  *
  * Why not just call buildAck: it assembles the text, parses it back into a message and encodes it
  * again, ~10 µs per ACK, a fifth of a plain MLLP listener's work per message. A positive ACK
@@ -38,46 +38,79 @@ export function encodeAck(message: Hl7Message, options: EncodeAckOptions): Uint8
 
 /**
  * The bytes of an acknowledgment built by sdk/hl7v2 (buildAck, buildErrorAck): `toBytes()` when
- * it can write them, otherwise the same ACK in printable ASCII.
+ * it can write them, otherwise the same ACK written by hand in its own charset as far as it goes.
  *
  * Why: `toBytes()` writes only UTF-8, ISO-8859-1 and ASCII. An ACK of a message in 8859/2, ISO IR87
  * or another legacy charset (an error ACK, an RRI^I12), or with application text outside the
  * message's charset (non-ASCII text on an ASCII message), would otherwise have no bytes, and a peer
- * with no answer resends or stalls. Every charset sdk/hl7v2 reads is ASCII-compatible, so ASCII
- * bytes mean the same in the received MSH-18, which the ACK keeps. What ASCII cannot hold is
- * transliterated: diacritics dropped (`Zoë` → `Zoe`), anything else `?` (`Łódź` → `?odz`). MSA-1, MSA-2 and the
- * ERR codes are ASCII in practice and come through unchanged; only human-readable text loses
- * letters. (`\Xhh\` escapes were not used: they carry bytes of the message's own charset, which
- * is exactly what cannot be encoded here.)
+ * with no answer resends or stalls. The ACK keeps the received MSH-18 and is written in it:
+ * printable ASCII as is (every charset sdk/hl7v2 reads is ASCII-compatible), other characters by
+ * the charset's own byte when it is a single-byte one (8859/2…/15, windows-125x: the table comes
+ * from the platform's decoder). What is left — anything in multi-byte charsets (ISO IR87, Big5…)
+ * or outside the charset — is transliterated: diacritics dropped (`Zoë` → `Zoe`), anything else
+ * `?` (`Łódź` → `?odz`). MSA-1, MSA-2 and the ERR codes are ASCII in practice and come through
+ * unchanged; only human-readable text can lose letters. (`\Xhh\` escapes were not used: they
+ * carry bytes of the message's own charset, which is exactly what cannot be encoded here.)
  */
 export function ackBytes(ack: Hl7Message): Uint8Array {
   try {
     return ack.toBytes();
   } catch {
     // NotSupportedError (no encoder for the charset) or RangeError (a character outside it).
-    return Buffer.from(toPrintableAscii(ack.toString(), ack.delimiters), 'latin1');
+    return encodeLegibly(ack.toString(), ack.delimiters, singleByteTable(ack.charset));
   }
 }
 
 /**
- * Printable ASCII and CR kept; other characters transliterated when their compatibility
- * decomposition minus combining marks is letters and digits, `?` otherwise. Only letters and digits
- * are accepted from a decomposition: a fullwidth `｜` decomposes to the field separator and would
- * change the message's structure. Controls become `?` too: ESC would shift state in ISO-2022-JP.
+ * Printable ASCII and CR kept; other characters by `table` (character → byte) when it has them,
+ * else transliterated when their compatibility decomposition minus combining marks is letters and
+ * digits, `?` otherwise. Only letters and digits are accepted from a decomposition: a fullwidth
+ * `｜` decomposes to the field separator and would change the message's structure. Controls become
+ * `?` too: ESC would shift state in ISO-2022-JP.
  */
-export function toPrintableAscii(text: string, delimiters: Delimiters): string {
-  if (!NOT_PLAIN_ASCII.test(text)) return text;
+function encodeLegibly(text: string, delimiters: Delimiters, table: ReadonlyMap<string, number> | undefined): Uint8Array {
   const replacement = Object.values(delimiters).includes('?') ? ' ' : '?';
-  let out = '';
+  const out: number[] = [];
   for (const char of text) {
     if (!NOT_PLAIN_ASCII.test(char)) {
-      out += char;
+      out.push(char.charCodeAt(0));
+      continue;
+    }
+    const byte = table?.get(char);
+    if (byte !== undefined) {
+      out.push(byte);
       continue;
     }
     const base = char.normalize('NFKD').replace(/\p{M}/gu, '');
-    out += /^[A-Za-z0-9]+$/.test(base) ? base : replacement;
+    for (const c of /^[A-Za-z0-9]+$/.test(base) ? base : replacement) out.push(c.charCodeAt(0));
   }
-  return out;
+  return Uint8Array.from(out);
+}
+
+const singleByteTables = new Map<string, ReadonlyMap<string, number> | undefined>();
+
+/** Character → byte for the upper half of a single-byte encoding (by its WHATWG name), from the platform's decoder; undefined for others. */
+function singleByteTable(encoding: string): ReadonlyMap<string, number> | undefined {
+  if (!/^(iso-8859-|windows-125)/.test(encoding)) return undefined;
+  if (singleByteTables.has(encoding)) return singleByteTables.get(encoding);
+  let table: Map<string, number> | undefined;
+  try {
+    const decoder = new TextDecoder(encoding, { fatal: true });
+    table = new Map();
+    for (let byte = 0x80; byte <= 0xff; byte++) {
+      let char: string;
+      try {
+        char = decoder.decode(Uint8Array.of(byte));
+      } catch {
+        continue; // unassigned in this charset
+      }
+      if (!/\p{Cc}/u.test(char) && !table.has(char)) table.set(char, byte);
+    }
+  } catch {
+    table = undefined; // the runtime has no decoder for it (no ICU)
+  }
+  singleByteTables.set(encoding, table);
+  return table;
 }
 
 /** Characters outside printable ASCII and CR: 0x1B would shift state in ISO-2022-JP, anything above 0x7E is charset-specific. */

@@ -70,16 +70,27 @@ async function rawAcks(port: number, frames: (string | Uint8Array)[]): Promise<U
 const isPrintableAscii = (bytes: Uint8Array): boolean => bytes.every((b) => b === 0x0d || (b >= 0x20 && b <= 0x7e));
 
 describe('MLLP listener: ACKs toBytes() cannot write', () => {
-  it('answers an 8859/2 message with AE and Polish text in ASCII, MSH-18 kept (simple-hl7 client)', async () => {
-    const port = await listen({ PL1: { code: 'AE', text: 'Nieznany pacjent: Łukasz Żółć' } });
+  it('answers an 8859/2 message with AE and its Polish text in 8859/2, MSH-18 kept (simple-hl7 client, then the bytes)', async () => {
+    const answers: Record<string, MllpHandlerResult> = { PL1: { code: 'AE', text: 'Nieznany pacjent: Łukasz Żółć' } };
+    const port = await listen(answers);
     const ask = await peerClient(port);
     const ack = await ask(message('PL1', '8859/2'));
-    expect([msa(ack, 1), msa(ack, 2), msa(ack, 3)]).toEqual(['AE', 'PL1', 'Nieznany pacjent: ?ukasz Zo?c']);
-    expect(msh(ack, 18)).toBe('8859/2');
-    expect(ack.getSegment('ERR')!.getField(8).toString()).toBe('Nieznany pacjent: ?ukasz Zo?c');
+    expect([msa(ack, 1), msa(ack, 2), msh(ack, 18)]).toEqual(['AE', 'PL1', '8859/2']);
     // The connection stays open for the next message.
     const next = await ask(message('PL2', '8859/2'));
     expect([msa(next, 1), msa(next, 2)]).toEqual(['AA', 'PL2']);
+    // simple-hl7 reads bytes as UTF-8; the text is in 8859/2, as MSH-18 says.
+    const [bytes] = await rawAcks(port, [message('PL1', '8859/2')]);
+    const lines = new TextDecoder('iso-8859-2').decode(bytes).split('\r');
+    expect(lines[1]).toBe('MSA|AE|PL1|Nieznany pacjent: Łukasz Żółć');
+    expect(lines[2]).toMatch(/^ERR\|\|\|207\^Application internal error\^HL70357\|E\|\|\|\|Nieznany pacjent: Łukasz Żółć$/);
+    expect(bytes!.includes(0xa3)).toBe(true); // Ł in 8859/2
+  });
+
+  it('writes 8859/5 text in 8859/5, and what the charset lacks transliterated or as ?', async () => {
+    const port = await listen({ RU: { code: 'AR', text: 'Пациент не найден (Zoë, 日本)' } });
+    const [bytes] = await rawAcks(port, [message('RU', '8859/5')]);
+    expect(new TextDecoder('iso-8859-5').decode(bytes).split('\r')[1]).toBe('MSA|AR|RU|Пациент не найден (Zoe, ??)');
   });
 
   it('answers an ASCII message whose application text is not ASCII (simple-hl7 client)', async () => {
