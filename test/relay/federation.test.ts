@@ -98,6 +98,52 @@ function federationSuite(backend: () => Backend): void {
         await store.close();
       }
     });
+
+    it('claims each due forward once (skipping busy peers), records outcomes in one go, and lets a lapsed claim come back', async () => {
+      const location = await backend().location();
+      const store = backend().open(location);
+      await store.migrate();
+      // On PostgreSQL a second store object is another relay process on the same database; on
+      // SQLite the claim is the one process's, so the same object claims again.
+      const other = backend().kind === 'postgres' ? backend().open(location) : store;
+      try {
+        const now = Date.now();
+        const body = new Uint8Array([7]);
+        for (let i = 0; i < 6; i++) {
+          const peer = i < 4 ? 'b.example' : 'c.example';
+          const recipient = `r${i}@${peer}`;
+          await store.submit({ messageId: randomUUID(), sender: 'alice@a.example', recipients: [recipient], digest: digestOf(body), size: 1, submittedAt: now + i, expiresAt: now + 86_400_000, data: body, forward: [{ recipient, peer }] });
+        }
+        const lease = { leaseUntil: now + 60_000 };
+        const [first, second] = await Promise.all([store.claimOutbound(now + 10, 3, lease), other.claimOutbound(now + 10, 3, lease)]);
+        const key = (o: { messageId: string; recipient: string }): string => `${o.messageId} ${o.recipient}`;
+        expect(first).toHaveLength(3);
+        expect(second).toHaveLength(3);
+        expect(new Set([...first, ...second].map(key)).size).toBe(6);
+        expect(await store.claimOutbound(now + 10, 10, lease)).toEqual([]);
+        // Settled for a retry in 5 s: due again then, not before; forwarded: never again.
+        const [retry, ...done] = [...first, ...second];
+        await store.settleOutbound([
+          { messageId: retry!.messageId, recipient: retry!.recipient, nextAttemptAt: now + 5000, lastError: 'fetch failed' },
+          ...done.map((o) => ({ messageId: o.messageId, recipient: o.recipient, forwardedAt: now + 20 })),
+        ]);
+        expect(await store.claimOutbound(now + 4999, 10, lease)).toEqual([]);
+        expect(await store.claimOutbound(now + 5000, 10, { ...lease, skipPeers: [retry!.peer] })).toEqual([]);
+        const again = await store.claimOutbound(now + 5000, 10, { leaseUntil: now + 6000 });
+        expect(again.map(key)).toEqual([key(retry!)]);
+        expect(again[0]).toMatchObject({ attempts: 1, lastError: 'fetch failed' });
+        // Its claimer "died": the lease lapses and another claim takes it.
+        expect(await other.claimOutbound(now + 5999, 10, lease)).toEqual([]);
+        expect((await other.claimOutbound(now + 6000, 10, lease)).map(key)).toEqual([key(retry!)]);
+        // A forward already forwarded is not turned into a failure by a late outcome.
+        const [forwarded] = done;
+        await store.settleOutbound([{ messageId: forwarded!.messageId, recipient: forwarded!.recipient, failedAt: now + 30, lastError: 'late' }]);
+        expect((await store.listOutbound()).find((o) => key(o) === key(forwarded!))).toMatchObject({ forwardedAt: now + 20, failedAt: null, attempts: 1 });
+      } finally {
+        if (other !== store) await other.close();
+        await store.close();
+      }
+    });
   });
 
   describe(`federation between two relays`, () => {
