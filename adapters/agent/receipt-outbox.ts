@@ -1,5 +1,6 @@
 import { createReceipt } from '@sealpost/sdk/crypto';
 import type { Identity, OpenResult, ReceiptStatus } from '@sealpost/sdk/crypto';
+import { settleLimited } from '../internal/limit.js';
 import { guard, openDb } from '../internal/sqlite.js';
 import type { Db } from '../internal/sqlite.js';
 import type { ReceiptSink } from '../import/pipeline.js';
@@ -155,11 +156,14 @@ export class ReceiptOutbox {
   }
 
   /**
-   * Sends queued receipts in order through `deliver`. A transient failure (`isTransient`: the relay
-   * is unreachable) stops the flush and keeps the receipt queued; any other refusal marks that
-   * receipt `failed` with the reason (retried at the next start) and the flush goes on.
+   * Sends queued receipts through `deliver`: a message's receipts in order (delivered before
+   * imported), up to `concurrency` messages at once (default 8), and their `sent` marks committed
+   * together at the end (one fsync per flush, not one per receipt; a crash before it sends them
+   * again, which receipts allow). A transient failure (`isTransient`: the relay is unreachable)
+   * stops the flush and keeps the receipt queued; any other refusal marks that receipt `failed`
+   * with the reason (retried at the next start) and the flush goes on.
    */
-  async flush(deliver: DeliverReceipt, options: { isTransient?: (error: unknown) => boolean } = {}): Promise<ReceiptFlushResult> {
+  async flush(deliver: DeliverReceipt, options: { isTransient?: (error: unknown) => boolean; concurrency?: number } = {}): Promise<ReceiptFlushResult> {
     const rows = this.#db.prepare("SELECT rowid, message_id AS messageId, status, reason, bytes FROM agent_receipts WHERE state = 'queued' ORDER BY rowid").all() as {
       rowid: number;
       messageId: string;
@@ -168,24 +172,38 @@ export class ReceiptOutbox {
       bytes: Uint8Array;
     }[];
     const result: ReceiptFlushResult = { sent: 0, queued: 0, held: 0, failed: [] };
-    for (const row of rows) {
-      try {
-        await deliver(row.messageId, new Uint8Array(row.bytes), { status: row.status, ...(row.reason ? { reason: row.reason } : {}) });
-      } catch (error) {
-        const transient = options.isTransient?.(error) ?? true;
-        guard('receipt outbox failure', () =>
-          this.#db.prepare('UPDATE agent_receipts SET attempts = attempts + 1, last_error = ?, state = ? WHERE rowid = ?').run((error as Error).message, transient ? 'queued' : 'failed', row.rowid),
-        );
-        if (!transient) {
+    const byMessage = new Map<string, typeof rows>();
+    for (const row of rows) byMessage.set(row.messageId, [...(byMessage.get(row.messageId) ?? []), row]);
+    const sent: number[] = [];
+    const failures: { rowid: number; message: string; transient: boolean }[] = [];
+    await settleLimited([...byMessage.values()], options.concurrency ?? 8, async (receipts) => {
+      for (const row of receipts) {
+        if (result.error) return;
+        try {
+          await deliver(row.messageId, new Uint8Array(row.bytes), { status: row.status, ...(row.reason ? { reason: row.reason } : {}) });
+        } catch (error) {
+          const transient = options.isTransient?.(error) ?? true;
+          failures.push({ rowid: row.rowid, message: (error as Error).message, transient });
+          if (transient) {
+            result.error ??= error as Error;
+            return;
+          }
           result.failed.push({ messageId: row.messageId, status: row.status, reason: (error as Error).message });
           continue;
         }
-        result.error = error as Error;
-        break;
+        sent.push(row.rowid);
       }
-      guard('receipt outbox sent', () => this.#db.prepare("UPDATE agent_receipts SET state = 'sent', sent_at = ?, last_error = NULL WHERE rowid = ?").run(new Date().toISOString(), row.rowid));
-      result.sent++;
-    }
+    });
+    const markSent = this.#db.prepare("UPDATE agent_receipts SET state = 'sent', sent_at = ?, last_error = NULL WHERE rowid = ?");
+    const markFailed = this.#db.prepare('UPDATE agent_receipts SET attempts = attempts + 1, last_error = ?, state = ? WHERE rowid = ?');
+    guard('receipt outbox sent', () =>
+      this.#db.transaction(() => {
+        const at = new Date().toISOString();
+        for (const rowid of sent) markSent.run(at, rowid);
+        for (const f of failures) markFailed.run(f.message, f.transient ? 'queued' : 'failed', f.rowid);
+      })(),
+    );
+    result.sent = sent.length;
     const counts = this.counts();
     result.queued = counts.queued;
     result.held = counts.held;
