@@ -8,6 +8,8 @@ export interface AllocatePayloadOptions {
 
 /** Slots allocated and not yet sealed. */
 const open = new WeakSet<Uint8Array>();
+/** Slots a sealEnvelope call is working on: a second, concurrent seal would write into the same room. */
+const busy = new WeakSet<Uint8Array>();
 /** Slots already sealed: their bytes are now the envelope's ciphertext. */
 const sealed = new WeakSet<Uint8Array>();
 
@@ -41,14 +43,21 @@ export function allocatePayload(length: number, options: AllocatePayloadOptions 
   return slot;
 }
 
-/** @internal True when `payload` is an unsealed slot; throws TypeError when it was sealed already. */
-export function isPayloadSlot(payload: Uint8Array): boolean {
+/**
+ * @internal Claims `payload` for one seal when it is an unsealed slot (true) — release it with
+ * {@link releasePayloadSlot}. Throws TypeError when it was sealed already or is being sealed.
+ */
+export function claimPayloadSlot(payload: Uint8Array): boolean {
   if (sealed.has(payload)) throw new TypeError('sealEnvelope: this payload from allocatePayload was sealed in place already and now holds ciphertext');
-  return open.has(payload);
+  if (busy.has(payload)) throw new TypeError('sealEnvelope: this payload from allocatePayload is being sealed by another call');
+  if (!open.has(payload)) return false;
+  open.delete(payload);
+  busy.add(payload);
+  return true;
 }
 
-/** @internal Marks a slot as sealed (its bytes now belong to the envelope). */
-export function markPayloadSealed(payload: Uint8Array): void {
-  open.delete(payload);
-  sealed.add(payload);
+/** @internal Ends a claim: sealed in place, the slot's bytes belong to the envelope; otherwise it can be sealed again. */
+export function releasePayloadSlot(payload: Uint8Array, sealedInPlace: boolean): void {
+  busy.delete(payload);
+  (sealedInPlace ? sealed : open).add(payload);
 }

@@ -1,4 +1,4 @@
-import { isPayloadSlot, markPayloadSealed } from './allocate-payload.js';
+import { claimPayloadSlot, releasePayloadSlot } from './allocate-payload.js';
 import { CryptoError, EnvelopeError } from './errors.js';
 import type { Identity } from './identity.js';
 import { equalBytes } from './internal/bytes.js';
@@ -76,7 +76,7 @@ function recipientAddress(certificate: Uint8Array, given: string | undefined): s
  * Throws `ERR_ENVELOPE_TOO_LARGE` beyond {@link MAX_PAYLOAD_BYTES}, `ERR_CRYPTO_RECIPIENT_KEY_USAGE`
  * when a recipient certificate may not receive envelopes, `ERR_CRYPTO_CERT_MALFORMED` for an
  * unreadable certificate, TypeError when there is no recipient or `payload` is a slot from
- * `allocatePayload` that was sealed already.
+ * `allocatePayload` that was sealed already or is being sealed by another call.
  *
  * A payload from `allocatePayload` is sealed in place, without a copy: the returned envelope is a
  * view of the same buffer and the payload's bytes are then ciphertext. Any other payload is
@@ -87,7 +87,19 @@ function recipientAddress(certificate: Uint8Array, given: string | undefined): s
  */
 export async function sealEnvelope(payload: Uint8Array, options: SealOptions): Promise<SealResult> {
   if (options.recipients.length === 0) throw new TypeError('sealEnvelope: at least one recipient is required');
-  const inPlace = isPayloadSlot(payload);
+  if (!claimPayloadSlot(payload)) return seal(payload, options, false);
+  let result: SealResult | undefined;
+  try {
+    result = await seal(payload, options, true);
+    return result;
+  } finally {
+    // Sealed in place (there was room), the slot's bytes are now ciphertext: it cannot be sealed again.
+    releasePayloadSlot(payload, result !== undefined && result.envelope.buffer === payload.buffer);
+  }
+}
+
+/** sealEnvelope's work; `inPlace` when `payload` is a slot this call has claimed. */
+async function seal(payload: Uint8Array, options: SealOptions, inPlace: boolean): Promise<SealResult> {
   const padding = options.padding ?? 0;
   if (!Number.isSafeInteger(padding) || padding < 0) throw new RangeError('sealEnvelope: padding must be a non-negative integer');
   if (payload.length + padding > MAX_PAYLOAD_BYTES) throw new EnvelopeError('too-large', `payload of ${payload.length + padding} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte envelope limit; send it as attachments`);
@@ -134,7 +146,5 @@ export async function sealEnvelope(payload: Uint8Array, options: SealOptions): P
   // `openssl cms -sign | openssl cms -encrypt` produces, so `openssl cms -decrypt | openssl cms
   // -verify` opens it without glue (docs/decisions.md). Padding is written as zeros in place.
   const { envelope } = await signAndEncrypt({ content: payload, padding, contentType: OID.data, signer: options.sender, attributes, signingTime: now, recipients: certificates, ukm: options.ukm ?? false, inPlace });
-  // Sealed in place (there was room), the slot's bytes are now ciphertext: refuse to seal them again.
-  if (inPlace && envelope.buffer === payload.buffer) markPayloadSealed(payload);
   return { envelope, header };
 }

@@ -121,7 +121,7 @@ export const envelopeSuite: SuiteCase[] = [
     },
   },
   {
-    name: 'a slot whose room is too small is copied instead (same envelope, the letter stays), and a failed seal leaves a slot usable',
+    name: 'a slot whose room is too small is copied instead (same envelope, the letter stays); a concurrent second seal of a slot is refused; a failed seal leaves a slot usable',
     run: async (ctx) => {
       const letter = text('a letter in a slot with no room around it');
       const tight = ctx.sdk.allocatePayload(letter.length, { headroom: 0, tailroom: 0 });
@@ -131,10 +131,22 @@ export const envelopeSuite: SuiteCase[] = [
       assert(sameBytes((await ctx.sdk.openEnvelope(envelope, openOptions(ctx, ctx.carol.identity))).payload, letter), 'opens');
       const slot = ctx.sdk.allocatePayload(letter.length);
       slot.set(letter);
+      // Two seals of one slot at once would write into the same room: the second is refused.
+      const first = ctx.sdk.sealEnvelope(slot, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+      let concurrent: unknown;
+      try {
+        await ctx.sdk.sealEnvelope(slot, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+      } catch (caught) {
+        concurrent = caught;
+      }
+      assert(concurrent instanceof TypeError, 'a concurrent seal of the same slot is refused');
+      assert(sameBytes((await ctx.sdk.openEnvelope((await first).envelope, openOptions(ctx, ctx.carol.identity))).payload, letter), 'the first seal is whole');
+      const other = ctx.sdk.allocatePayload(letter.length);
+      other.set(letter);
       // A recipient certificate that may not receive envelopes (the CA's: keyCertSign only) fails the seal before anything is written.
-      await rejectsWith(ctx.sdk.sealEnvelope(slot, { sender: ctx.jane.identity, recipients: [ctx.ca.identity.certificate], now: ctx.at }), 'ERR_CRYPTO_RECIPIENT_KEY_USAGE');
-      assert(sameBytes(slot, letter), 'a failed seal leaves the letter');
-      const sealed = await ctx.sdk.sealEnvelope(slot, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
+      await rejectsWith(ctx.sdk.sealEnvelope(other, { sender: ctx.jane.identity, recipients: [ctx.ca.identity.certificate], now: ctx.at }), 'ERR_CRYPTO_RECIPIENT_KEY_USAGE');
+      assert(sameBytes(other, letter), 'a failed seal leaves the letter');
+      const sealed = await ctx.sdk.sealEnvelope(other, { sender: ctx.jane.identity, recipients: [ctx.carol.identity.certificate], now: ctx.at });
       assert(sameBytes((await ctx.sdk.openEnvelope(sealed.envelope, openOptions(ctx, ctx.carol.identity))).payload, letter), 'then seals and opens');
     },
   },
