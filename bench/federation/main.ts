@@ -12,7 +12,7 @@
  * (from A's 201 to B's acceptance time), the CPU time both relay
  * processes used meanwhile (steadier than latency on a shared machine), and the forwarder's
  * settings: its fallback poll (`--interval-ms`, relay default 500 ms) and forwards in flight per
- * peer (`--concurrency`, relay default 16). `--cpu-prof DIR` writes a CPU profile of each relay.
+ * peer (`--concurrency`, relay default 64). `--cpu-prof DIR` writes a CPU profile of each relay.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -165,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     };
     await ackAll(warmFound.keys());
 
-    log(`measuring: ${count} submissions of 4 KB at ${rate}/s from relay A, forwarder poll ${intervalMs ?? 'default (500)'} ms, ${values.concurrency ?? 'default (16)'} forwards in flight per peer`);
+    log(`measuring: ${count} submissions of 4 KB at ${rate}/s from relay A, forwarder poll ${intervalMs ?? 'default (500)'} ms, ${values.concurrency ?? 'default (64)'} forwards in flight per peer`);
     // CPU of both relays from the first submission until the last one is at B (or the wait ends):
     // what the forwarding costs, less noisy than latency on a shared machine.
     const cpuBefore = relays.map((r) => r.cpuMs());
@@ -205,7 +205,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       forwardP50ms: finite(percentile(forwarding, 50)),
       forwardP99ms: finite(percentile(forwarding, 99)),
       forwarderIntervalMs: intervalMs ? Number(intervalMs) : 500,
-      forwarderConcurrency: values.concurrency ? Number(values.concurrency) : 16,
+      forwarderConcurrency: values.concurrency ? Number(values.concurrency) : 64,
       // relays[0] is B, relays[1] is A (B starts first).
       cpuMsA: cpuOf(1),
       cpuMsB: cpuOf(0),
