@@ -150,6 +150,13 @@ interface Work {
   /** The delivered receipt signed with the open, sent once the open is committed. */
   delivered?: Uint8Array;
   letter?: RenderedLetter;
+  /**
+   * When the envelope first opened and verified. A letter reopened later (after a restart, or
+   * once staff decide in the review queue) is checked at this time, not now: it was accepted
+   * then, and a letter that waited for a person past its expiry must still reach the chart or
+   * the sender's timeline, not turn `invalid` and lose the decision.
+   */
+  verifiedAt: Date | null;
 }
 
 /**
@@ -189,6 +196,7 @@ export class ImportPipeline {
   readonly #seenInsert;
   readonly #seenGet;
   readonly #seenPurge;
+  readonly #verified;
   #purgedAt = 0;
   readonly review: ReviewQueue;
 
@@ -204,6 +212,9 @@ export class ImportPipeline {
       CREATE INDEX IF NOT EXISTS import_letters_unfinished ON import_letters (state) WHERE state NOT IN ('done', 'done-rejected', 'invalid');
       CREATE TABLE IF NOT EXISTS import_seen (signer TEXT NOT NULL, message_id TEXT NOT NULL, inbox_id TEXT NOT NULL, expires_at TEXT NOT NULL, PRIMARY KEY (signer, message_id));
       CREATE INDEX IF NOT EXISTS import_seen_expiry ON import_seen (expires_at)`);
+    // Added after the first release of this table: older agent databases gain the column here.
+    const columns = this.#db.prepare('PRAGMA table_info(import_letters)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'verified_at')) this.#db.exec('ALTER TABLE import_letters ADD COLUMN verified_at TEXT');
     this.review = new ReviewQueue(options.path, { db: this.#db });
     this.#update = this.#db.prepare(
       'UPDATE import_letters SET state = ?, message_id = COALESCE(?, message_id), patient_id = COALESCE(?, patient_id), reason = COALESCE(?, reason), updated_at = ? WHERE inbox_id = ?',
@@ -211,6 +222,7 @@ export class ImportPipeline {
     this.#seenInsert = this.#db.prepare('INSERT INTO import_seen (signer, message_id, inbox_id, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.#seenGet = this.#db.prepare('SELECT inbox_id FROM import_seen WHERE signer = ? AND message_id = ?');
     this.#seenPurge = this.#db.prepare('DELETE FROM import_seen WHERE expires_at < ?');
+    this.#verified = this.#db.prepare('UPDATE import_letters SET verified_at = COALESCE(verified_at, ?) WHERE inbox_id = ?');
   }
 
   /** A letter's state. */
@@ -268,15 +280,15 @@ export class ImportPipeline {
     const insert = this.#db.prepare("INSERT INTO import_letters (inbox_id, state, envelope, updated_at) VALUES (?, 'received', ?, ?) ON CONFLICT(inbox_id) DO NOTHING");
     // Literal states, as in the partial index: finished letters stay in the table, and a round must not scan them.
     const unfinished = this.#db.prepare(
-      "SELECT inbox_id AS inboxId, message_id AS messageId, state, patient_id AS patientId, reason, envelope FROM import_letters INDEXED BY import_letters_unfinished WHERE state NOT IN ('done', 'done-rejected', 'invalid') ORDER BY rowid",
+      "SELECT inbox_id AS inboxId, message_id AS messageId, state, patient_id AS patientId, reason, envelope, verified_at AS verifiedAt FROM import_letters INDEXED BY import_letters_unfinished WHERE state NOT IN ('done', 'done-rejected', 'invalid') ORDER BY rowid",
     );
     const taken = new Set<string>(); // letters this run has already handed to a batch
     const running: Promise<void>[] = [];
     const failures: unknown[] = [];
     let opened: Promise<void> = Promise.resolve();
-    const start = (rows: (ImportRecord & { envelope: Uint8Array })[]): void => {
+    const start = (rows: (ImportRecord & { envelope: Uint8Array; verifiedAt: string | null })[]): void => {
       for (let at = 0; at < rows.length; at += batchSize) {
-        const batch = rows.slice(at, at + batchSize).map((r): Work => ({ inboxId: r.inboxId, envelope: new Uint8Array(r.envelope), state: r.state, messageId: r.messageId ?? r.inboxId, patientId: r.patientId, reason: r.reason }));
+        const batch = rows.slice(at, at + batchSize).map((r): Work => ({ inboxId: r.inboxId, envelope: new Uint8Array(r.envelope), state: r.state, messageId: r.messageId ?? r.inboxId, patientId: r.patientId, reason: r.reason, verifiedAt: r.verifiedAt ? new Date(r.verifiedAt) : null }));
         const previous = opened;
         let signal = (): void => {};
         opened = new Promise<void>((resolve) => (signal = resolve));
@@ -317,7 +329,7 @@ export class ImportPipeline {
             }),
           ),
         );
-        const rows = (unfinished.all() as (ImportRecord & { envelope: Uint8Array })[]).filter((r) => !taken.has(r.inboxId));
+        const rows = (unfinished.all() as (ImportRecord & { envelope: Uint8Array; verifiedAt: string | null })[]).filter((r) => !taken.has(r.inboxId));
         for (const r of rows) taken.add(r.inboxId);
         start(rows);
         if (items.length < batchSize || rows.length === 0) break;
@@ -368,7 +380,7 @@ export class ImportPipeline {
     const undelivered = (w: Work): boolean => w.state === 'received' || w.state === 'opened';
     // The delivered receipt is signed with the open where one is due. Crypto calls in flight are
     // bounded by the crypto's own concurrency (see EnvelopeCrypto.concurrency).
-    const openedAll = await settleLimited(active, this.#crypto.concurrency ?? c, (w) => this.#crypto.open({ envelope: w.envelope, seenStore: seenFor(w.inboxId), at, delivered: undelivered(w) }));
+    const openedAll = await settleLimited(active, this.#crypto.concurrency ?? c, (w) => this.#crypto.open({ envelope: w.envelope, seenStore: seenFor(w.inboxId), at: w.verifiedAt ?? at, delivered: undelivered(w) }));
     const unexpected = openedAll.find((o) => o.status === 'rejected' && !(o.reason instanceof EnvelopeError));
     if (unexpected) throw (unexpected as PromiseRejectedResult).reason;
     const invalid: { w: Work; reason: string }[] = [];
@@ -396,6 +408,11 @@ export class ImportPipeline {
     this.#commit('import decide', () => {
       for (const s of claims.values()) this.#seenInsert.run(s.signer, s.messageId, s.inboxId, s.expiresAt);
       for (const { w, reason } of invalid) this.#set(w, 'invalid', { reason });
+      for (const w of live) {
+        if (w.verifiedAt) continue;
+        w.verifiedAt = at;
+        this.#verified.run(at.toISOString(), w.inboxId);
+      }
       toMatch.forEach((w, i) => {
         const f = found[i];
         const messageId = w.messageId;

@@ -170,6 +170,53 @@ describe('import pipeline', () => {
     pipeline.close();
   });
 
+  it('files or rejects a letter staff decide on after it expired in the review queue (checked as of its first verification)', async () => {
+    const dir = temp();
+    const sealedAt = new Date();
+    const short = async (hl7: string, messageId: string) =>
+      (await sealEnvelope(enc(hl7), { sender: ctx.sender.identity, recipients: [ctx.practice.identity.certificate], messageId, receipt: true, mediaType: 'application/hl7-v2', ttlMs: 3600_000, now: sealedAt })).envelope;
+    const weak = (code: string, id: string) => short(oru(code, { family: 'Unknown' }).replace('8003608166690503^^^AUSHIC^NI', 'X1^^^OTHER'), id);
+    const toMatch = await weak('F1', 'msg-f1');
+    const toReject = await weak('F2', 'msg-f2');
+    let clock = new Date(sealedAt.getTime() + 60_000);
+    const inbox = new Map<string, Uint8Array>([
+      ['f1', toMatch],
+      ['f2', toReject],
+    ]);
+    const filed: { id: string; patient: string }[] = [];
+    const receipts: { bytes: Uint8Array; messageId: string; status: string; reason?: string }[] = [];
+    const open = () =>
+      new ImportPipeline({
+        path: join(dir, 'agent.db'),
+        identity: ctx.practice.identity,
+        trust: ctx.trust,
+        now: () => clock,
+        source: { fetch: () => Promise.resolve([...inbox].map(([id, envelope]): InboxItem => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) },
+        target: { findPatients: () => Promise.resolve([JANE]), file: (_l, patient, id) => Promise.resolve(void filed.push({ id, patient })) },
+        receipts: { send: (bytes, info) => Promise.resolve(void receipts.push({ ...info, bytes })) },
+        render: (payload) => renderHl7Letter(payload),
+      });
+    let pipeline = open();
+    expect(await pipeline.runOnce()).toMatchObject({ fetched: 2, review: 2, invalid: 0 });
+    pipeline.close();
+    // Staff come back after the weekend: both envelopes expired (1 h) while they waited.
+    clock = new Date(sealedAt.getTime() + 3 * 24 * 3600_000);
+    pipeline = open();
+    const [first, second] = pipeline.review.list();
+    pipeline.review.match(first!.id, 'patient-jane', 'reception@harbourside');
+    pipeline.review.reject(second!.id, 'reception@harbourside');
+    expect(await pipeline.runOnce()).toEqual({ fetched: 0, filed: 1, review: 0, rejected: 1, invalid: 0 });
+    expect(filed).toEqual([{ id: 'msg-f1', patient: 'patient-jane' }]);
+    expect(pipeline.record('f1')?.state).toBe('done');
+    expect(pipeline.record('f2')).toMatchObject({ state: 'done-rejected', reason: 'patient not found' });
+    const finals = receipts.filter((r) => r.status !== 'delivered').map((r) => `${r.messageId}:${r.status}`).sort();
+    expect(finals).toEqual(['msg-f1:imported', 'msg-f2:rejected']);
+    // The sender can still bind the rejection to its letter.
+    const rejected = receipts.find((r) => r.messageId === 'msg-f2' && r.status === 'rejected')!;
+    expect(await verifyReceipt(rejected.bytes, toReject, { identity: ctx.sender.identity, trust: ctx.trust, at: clock })).toMatchObject({ status: { status: 'rejected', messageId: 'msg-f2' } });
+    pipeline.close();
+  });
+
   it('forgets replay claims a day after their message expired, not before (a copy then fails the expiry check)', async () => {
     const dir = temp();
     const sealedAt = new Date();
