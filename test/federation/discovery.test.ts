@@ -147,7 +147,12 @@ describe('forwarding to a discovered relay', () => {
       const { envelope } = await sealEnvelope(new TextEncoder().encode('found in the directory'), { sender: alice.identity, recipients: [carol.identity.certificate], messageId });
       await alice.client().submit(envelope, { messageId, to: [carol.address] });
       await waitFor('the letter at C', async () => ((await carol.client().listInbox()).items.some((i) => i.messageId === messageId) ? true : undefined));
-      expect((await a.store!.listOutbound()).find((o) => o.messageId === messageId)).toMatchObject({ peer: 'c.example', forwardedAt: expect.any(Number) });
+      // A records the outcome in its next group of settlements, which can come after C has the letter.
+      const forwarded = await waitFor('the forward recorded at A', async () => {
+        const row = (await a.store!.listOutbound()).find((o) => o.messageId === messageId);
+        return row?.forwardedAt ? row : undefined;
+      });
+      expect(forwarded).toMatchObject({ peer: 'c.example', forwardedAt: expect.any(Number) });
     } finally {
       await disc.close();
     }

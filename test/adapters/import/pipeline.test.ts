@@ -323,7 +323,8 @@ describe('import pipeline', () => {
     let midwayKills = 0;
     let finished = false;
     for (let round = 0; round < 20 && !finished; round++) {
-      const r = await run(round % 2 === 0, round % 4 < 2 ? 2 : 0, Math.floor(Math.random() * 800));
+      // Kill within 300 ms: on a quiet machine a child imports all 200 letters in well under a second.
+      const r = await run(round % 2 === 0, round % 4 < 2 ? 2 : 0, Math.floor(Math.random() * 300));
       if (r.killed) {
         kills++;
         if (existsSync(join(dir, 'agent.db')) && midway()) midwayKills++;
