@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImportFolder } from '../../../adapters/file-drop/import-folder.js';
 import { ImportPipeline } from '../../../adapters/import/pipeline.js';
-import type { InboxItem } from '../../../adapters/import/pipeline.js';
+import type { EmrTarget, InboxItem, ReceiptSink } from '../../../adapters/import/pipeline.js';
 import { renderHl7Letter } from '../../../adapters/import/render-hl7.js';
 import type { PatientCandidate } from '../../../adapters/match/match-patient.js';
 import { IDENTIFIER_SYSTEMS } from '../../../adapters/match/match-patient.js';
@@ -39,6 +39,27 @@ const temp = (): string => {
   dirs.push(d);
   return d;
 };
+
+/** A letter sealed at `sealedAt` that expires an hour later: what the expiry tests carry across their clock. */
+const sealShortLived = async (hl7: string, messageId: string, sealedAt: Date, options: { receipt?: boolean } = {}): Promise<Uint8Array> =>
+  (await sealEnvelope(enc(hl7), { sender: ctx.sender.identity, recipients: [ctx.practice.identity.certificate], messageId, ...options, mediaType: 'application/hl7-v2', ttlMs: 3600_000, now: sealedAt })).envelope;
+
+/**
+ * A pipeline in `dir` over the in-memory `inbox` (removal deletes the entry), matching every letter
+ * to Jane, with its clock read through `now`: the expiry tests open one, close it, move the clock
+ * and open another, as a restarted agent would.
+ */
+const openClockedPipeline = (dir: string, now: () => Date, inbox: Map<string, Uint8Array>, hooks: { file?: EmrTarget['file']; sendReceipt?: ReceiptSink['send'] } = {}): ImportPipeline =>
+  new ImportPipeline({
+    path: join(dir, 'agent.db'),
+    identity: ctx.practice.identity,
+    trust: ctx.trust,
+    now,
+    source: { fetch: () => Promise.resolve([...inbox].map(([id, envelope]): InboxItem => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) },
+    target: { findPatients: () => Promise.resolve([JANE]), file: hooks.file ?? (() => Promise.resolve()) },
+    receipts: { send: hooks.sendReceipt ?? (() => Promise.resolve()) },
+    render: (payload) => renderHl7Letter(payload),
+  });
 
 describe('import pipeline', () => {
   it('files a matched letter once, queues an unknown patient for review, and sends delivered, imported and rejected receipts', async () => {
@@ -173,9 +194,7 @@ describe('import pipeline', () => {
   it('files or rejects a letter staff decide on after it expired in the review queue (checked as of its first verification)', async () => {
     const dir = temp();
     const sealedAt = new Date();
-    const short = async (hl7: string, messageId: string) =>
-      (await sealEnvelope(enc(hl7), { sender: ctx.sender.identity, recipients: [ctx.practice.identity.certificate], messageId, receipt: true, mediaType: 'application/hl7-v2', ttlMs: 3600_000, now: sealedAt })).envelope;
-    const weak = (code: string, id: string) => short(oru(code, { family: 'Unknown' }).replace('8003608166690503^^^AUSHIC^NI', 'X1^^^OTHER'), id);
+    const weak = (code: string, id: string) => sealShortLived(oru(code, { family: 'Unknown' }).replace('8003608166690503^^^AUSHIC^NI', 'X1^^^OTHER'), id, sealedAt, { receipt: true });
     const toMatch = await weak('F1', 'msg-f1');
     const toReject = await weak('F2', 'msg-f2');
     let clock = new Date(sealedAt.getTime() + 60_000);
@@ -186,15 +205,9 @@ describe('import pipeline', () => {
     const filed: { id: string; patient: string }[] = [];
     const receipts: { bytes: Uint8Array; messageId: string; status: string; reason?: string }[] = [];
     const open = () =>
-      new ImportPipeline({
-        path: join(dir, 'agent.db'),
-        identity: ctx.practice.identity,
-        trust: ctx.trust,
-        now: () => clock,
-        source: { fetch: () => Promise.resolve([...inbox].map(([id, envelope]): InboxItem => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) },
-        target: { findPatients: () => Promise.resolve([JANE]), file: (_l, patient, id) => Promise.resolve(void filed.push({ id, patient })) },
-        receipts: { send: (bytes, info) => Promise.resolve(void receipts.push({ ...info, bytes })) },
-        render: (payload) => renderHl7Letter(payload),
+      openClockedPipeline(dir, () => clock, inbox, {
+        file: (_l, patient, id) => Promise.resolve(void filed.push({ id, patient })),
+        sendReceipt: (bytes, info) => Promise.resolve(void receipts.push({ ...info, bytes })),
       });
     let pipeline = open();
     expect(await pipeline.runOnce()).toMatchObject({ fetched: 2, review: 2, invalid: 0 });
@@ -220,22 +233,10 @@ describe('import pipeline', () => {
   it('forgets replay claims a day after their message expired, not before (a copy then fails the expiry check)', async () => {
     const dir = temp();
     const sealedAt = new Date();
-    const short = async (hl7: string, messageId: string) =>
-      (await sealEnvelope(enc(hl7), { sender: ctx.sender.identity, recipients: [ctx.practice.identity.certificate], messageId, mediaType: 'application/hl7-v2', ttlMs: 3600_000, now: sealedAt })).envelope;
-    const letter = await short(oru('E1'), 'msg-e1');
+    const letter = await sealShortLived(oru('E1'), 'msg-e1', sealedAt);
     let clock = new Date(sealedAt.getTime() + 60_000);
     const inbox = new Map<string, Uint8Array>();
-    const open = () =>
-      new ImportPipeline({
-        path: join(dir, 'agent.db'),
-        identity: ctx.practice.identity,
-        trust: ctx.trust,
-        now: () => clock,
-        source: { fetch: () => Promise.resolve([...inbox].map(([id, envelope]): InboxItem => ({ id, envelope }))), remove: (id) => Promise.resolve(void inbox.delete(id)) },
-        target: { findPatients: () => Promise.resolve([JANE]), file: () => Promise.resolve() },
-        receipts: { send: () => Promise.resolve() },
-        render: (payload) => renderHl7Letter(payload),
-      });
+    const open = () => openClockedPipeline(dir, () => clock, inbox);
     const claims = (): number => {
       const db = new Database(join(dir, 'agent.db'), { readonly: true });
       try {
