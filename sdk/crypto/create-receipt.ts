@@ -5,6 +5,7 @@ import { OID } from './internal/oids.js';
 import { signAndEncrypt } from './internal/sign-and-encrypt.js';
 import { attribute } from './internal/signed-data.js';
 import type { OpenResult } from './open.js';
+import { subtle } from './internal/subtle.js';
 
 /** What happened to a message (design.md §6). */
 export type ReceiptStatus = 'delivered' | 'imported' | 'read' | 'rejected';
@@ -48,7 +49,7 @@ export async function createReceipt(original: OpenResult, options: CreateReceipt
   const messageId = original.header?.messageId;
   const contentIdentifier = original.receiptRequest?.signedContentIdentifier ?? new TextEncoder().encode(`sealpost:${messageId ?? 'interop'}`);
   const receipt = sequence(integer(1), oid(original.binding.contentType), octetString(contentIdentifier), octetString(original.binding.signature));
-  const msgSigDigest = new Uint8Array(await crypto.subtle.digest('SHA-256', bs(original.binding.signedAttributes)));
+  const msgSigDigest = new Uint8Array(await subtle().digest('SHA-256', bs(original.binding.signedAttributes)));
   const status: ReceiptStatusInfo = { v: 1, status: options.status, ...(options.reason ? { reason: options.reason } : {}), ...(messageId ? { messageId } : {}), at: now.toISOString() };
   const { envelope } = await signAndEncrypt({
     content: receipt,

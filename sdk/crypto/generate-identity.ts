@@ -4,6 +4,7 @@ import { encryptPkcs8 } from './internal/pbes2.js';
 import type { EncryptKeyOptions } from './internal/pbes2.js';
 import { buildCertificate, buildCsr, buildName, certInfo, KeyUsage, keyIdentifier } from './internal/cert.js';
 import { randomBytes } from './internal/bytes.js';
+import { subtle } from './internal/subtle.js';
 
 /** Key algorithm of a new identity. */
 export type IdentityAlgorithm = 'P-256' | 'RSA-2048' | 'RSA-3072';
@@ -69,9 +70,9 @@ export async function generateIdentity(options: GenerateIdentityOptions): Promis
     algorithmName === 'P-256'
       ? { name: 'ECDSA', namedCurve: 'P-256' }
       : { name: 'RSASSA-PKCS1-v1_5', modulusLength: algorithmName === 'RSA-3072' ? 3072 : 2048, publicExponent: Uint8Array.of(1, 0, 1), hash: 'SHA-256' };
-  const keys = (await crypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const spki = new Uint8Array(await crypto.subtle.exportKey('spki', keys.publicKey));
-  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const keys = (await subtle().generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const spki = new Uint8Array(await subtle().exportKey('spki', keys.publicKey));
+  const pkcs8 = new Uint8Array(await subtle().exportKey('pkcs8', keys.privateKey));
   const imported = await importIdentityKeys(pkcs8, false);
 
   const notBefore = options.notBefore ?? new Date(Date.now() - 5 * 60_000);

@@ -2,6 +2,7 @@ import { certInfo } from './internal/cert.js';
 import { importIdentityKeys } from './internal/keys.js';
 import { CryptoError } from './errors.js';
 import { bs, equalBytes } from './internal/bytes.js';
+import { subtle } from './internal/subtle.js';
 
 /**
  * A Sealpost identity: an X.509 certificate and its private key, held as two non-extractable
@@ -29,13 +30,13 @@ export async function identityFromPkcs8(certificate: Uint8Array, pkcs8: Uint8Arr
   const extractable = await importIdentityKeys(pkcs8, true);
   if (extractable.kind !== info.kind) throw new CryptoError('ERR_CRYPTO_KEY_MISMATCH', `the private key is ${extractable.kind.toUpperCase()} but '${info.subject}' has an ${info.kind.toUpperCase()} key`);
   // Compare public halves: derive the public key from the private one through JWK (WebCrypto has no direct call).
-  const jwk = await crypto.subtle.exportKey('jwk', extractable.signingKey);
+  const jwk = await subtle().exportKey('jwk', extractable.signingKey);
   const publicJwk = info.kind === 'ec' ? { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y } : { kty: 'RSA', n: jwk.n, e: jwk.e };
   const params = info.kind === 'ec' ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  const publicKey = await crypto.subtle.importKey('jwk', publicJwk, params, true, ['verify']);
-  const spki = new Uint8Array(await crypto.subtle.exportKey('spki', publicKey));
-  const certKey = await crypto.subtle.importKey('spki', bs(info.spki), params, true, ['verify']);
-  if (!equalBytes(spki, new Uint8Array(await crypto.subtle.exportKey('spki', certKey)))) {
+  const publicKey = await subtle().importKey('jwk', publicJwk, params, true, ['verify']);
+  const spki = new Uint8Array(await subtle().exportKey('spki', publicKey));
+  const certKey = await subtle().importKey('spki', bs(info.spki), params, true, ['verify']);
+  if (!equalBytes(spki, new Uint8Array(await subtle().exportKey('spki', certKey)))) {
     throw new CryptoError('ERR_CRYPTO_KEY_MISMATCH', `the private key does not belong to '${info.subject}'`);
   }
   const keys = await importIdentityKeys(pkcs8, false);

@@ -7,6 +7,7 @@ import { children, expectTag, readOctets, readOid, readRoot, readSmallInteger } 
 import type { Element } from './internal/der.js';
 import { DIGESTS } from './internal/oids.js';
 import { encryptPkcs8, LegacyPbeError, pbes2Decrypt } from './internal/pbes2.js';
+import { subtle } from './internal/subtle.js';
 
 const OIDS = {
   data: '1.2.840.113549.1.7.1',
@@ -45,8 +46,8 @@ async function pkcs12Kdf(hash: string, password: string, salt: Uint8Array, itera
   const i = new Uint8Array([...fill(salt), ...fill(pwd)]);
   const out = new Uint8Array(length);
   for (let filled = 0; filled < length; filled += u) {
-    let a = new Uint8Array(await crypto.subtle.digest(hash, new Uint8Array([...d, ...i])));
-    for (let r = 1; r < iterations; r++) a = new Uint8Array(await crypto.subtle.digest(hash, a));
+    let a = new Uint8Array(await subtle().digest(hash, new Uint8Array([...d, ...i])));
+    for (let r = 1; r < iterations; r++) a = new Uint8Array(await subtle().digest(hash, a));
     out.set(a.subarray(0, Math.min(u, length - filled)), filled);
     const b = new Uint8Array(v);
     for (let k = 0; k < v; k++) b[k] = a[k % u] as number;
@@ -108,8 +109,8 @@ export async function importPkcs12(file: Uint8Array, password: string, options: 
     if (iterations < 1 || iterations > 1_000_000) throw new CryptoError('ERR_CRYPTO_PKCS12_MALFORMED', `MAC iteration count ${iterations} out of range`);
     const macLength = hash === 'SHA-1' ? 20 : hash === 'SHA-256' ? 32 : hash === 'SHA-384' ? 48 : 64;
     const key = await pkcs12Kdf(hash, password, expectTag(salt, 0x04, 'macSalt').value, iterations, 3, macLength);
-    const hmac = await crypto.subtle.importKey('raw', bs(key), { name: 'HMAC', hash }, false, ['verify']);
-    if (!(await crypto.subtle.verify('HMAC', hmac, bs(expectTag(mac, 0x04, 'digest').value), bs(authSafe)))) {
+    const hmac = await subtle().importKey('raw', bs(key), { name: 'HMAC', hash }, false, ['verify']);
+    if (!(await subtle().verify('HMAC', hmac, bs(expectTag(mac, 0x04, 'digest').value), bs(authSafe)))) {
       throw new CryptoError('ERR_CRYPTO_PKCS12_INTEGRITY', 'wrong password, or the PKCS#12 file was altered (MAC check failed)');
     }
   } catch (error) {

@@ -7,6 +7,7 @@ import { OID } from './internal/oids.js';
 import { singleAttribute } from './internal/signed-data.js';
 import { decryptAndVerify } from './open.js';
 import type { OpenOptions } from './open.js';
+import { subtle } from './internal/subtle.js';
 
 /** Options for {@link verifyReceipt}. */
 export type VerifyReceiptOptions = Pick<OpenOptions, 'identity' | 'trust' | 'at' | 'maxBytes'>;
@@ -47,7 +48,7 @@ export async function verifyReceipt(receiptEnvelope: Uint8Array, original: Uint8
   if (!equalBytes(originatorSignature, message.signer.signature)) fail('originatorSignatureValue differs');
   const msgSigDigest = singleAttribute(receipt.signer, OID.msgSigDigest);
   if (!msgSigDigest || msgSigDigest.tag !== 0x04) fail('no msgSigDigest');
-  const expected = new Uint8Array(await crypto.subtle.digest('SHA-256', bs(message.signer.signedAttributes)));
+  const expected = new Uint8Array(await subtle().digest('SHA-256', bs(message.signer.signedAttributes)));
   if (!equalBytes(expected, (msgSigDigest as NonNullable<typeof msgSigDigest>).value)) fail('msgSigDigest differs');
   const requested = singleAttribute(message.signer, OID.receiptRequest);
   if (requested) {

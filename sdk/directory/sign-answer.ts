@@ -2,6 +2,7 @@ import type { Identity } from '../crypto/index.js';
 import { toBase64 } from '../crypto/internal/bytes.js';
 import { toBase64Url, utf8 } from './internal/base64url.js';
 import { ANSWER_JWS_TYPE } from './names.js';
+import { subtle } from '../crypto/internal/subtle.js';
 
 /** Options for {@link signAnswer}. */
 export interface SignAnswerOptions {
@@ -35,6 +36,6 @@ export async function signAnswer(body: Uint8Array | string, url: string, signer:
   const payload = toBase64Url(typeof body === 'string' ? utf8(body) : body);
   const params = alg === 'ES256' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
   // WebCrypto ECDSA signatures are already r||s (IEEE P1363), the form JWS ES256 uses.
-  const signature = new Uint8Array(await crypto.subtle.sign(params, signer.signingKey, utf8(`${protectedPart}.${payload}`) as Uint8Array<ArrayBuffer>));
+  const signature = new Uint8Array(await subtle().sign(params, signer.signingKey, utf8(`${protectedPart}.${payload}`) as Uint8Array<ArrayBuffer>));
   return `${protectedPart}..${toBase64Url(signature)}`;
 }

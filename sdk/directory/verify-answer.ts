@@ -5,6 +5,7 @@ import { fromBase64 } from '../crypto/internal/bytes.js';
 import { DirectoryError } from './errors.js';
 import { fromBase64Url, toBase64Url, utf8 } from './internal/base64url.js';
 import { ANSWER_JWS_TYPE } from './names.js';
+import { subtle } from '../crypto/internal/subtle.js';
 
 /** Options for {@link verifyAnswer}. */
 export interface VerifyAnswerOptions {
@@ -78,7 +79,7 @@ export async function verifyAnswer(body: Uint8Array, header: string | null | und
   const key = await importCertKey(info, 'verify');
   const params = info.kind === 'ec' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
   const input = utf8(`${protectedPart}.${toBase64Url(body)}`);
-  const ok = await crypto.subtle.verify(params, key, signature as Uint8Array<ArrayBuffer>, input as Uint8Array<ArrayBuffer>);
+  const ok = await subtle().verify(params, key, signature as Uint8Array<ArrayBuffer>, input as Uint8Array<ArrayBuffer>);
   if (!ok) return fail('the directory answer does not match its signature (altered in transit?)');
   return { certificate: leaf, signer: info.subject, signedAt: new Date(jose.iat * 1000) };
 }

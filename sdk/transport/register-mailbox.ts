@@ -2,6 +2,7 @@ import type { Identity } from '../crypto/identity.js';
 import { TransportError, kindOfStatus } from './errors.js';
 import type { Problem } from './errors.js';
 import { toBase64Url } from './internal/base64.js';
+import { subtle } from '../crypto/internal/subtle.js';
 
 /** Options for {@link registerMailbox}. */
 export interface RegisterMailboxOptions {
@@ -20,7 +21,7 @@ export async function registerMailbox(relayUrl: string, identity: Pick<Identity,
   const f = options.fetch ?? globalThis.fetch;
   const normalised = address.toLowerCase();
   const algorithm = identity.signingKey.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: identity.signingKey.algorithm.name };
-  const signature = new Uint8Array(await crypto.subtle.sign(algorithm, identity.signingKey, new TextEncoder().encode(`sealpost-register-v1\n${normalised}\n${invite}`)));
+  const signature = new Uint8Array(await subtle().sign(algorithm, identity.signingKey, new TextEncoder().encode(`sealpost-register-v1\n${normalised}\n${invite}`)));
   let res: Response;
   try {
     res = await f(`${relayUrl.replace(/\/+$/, '')}/v1/mailboxes`, {

@@ -5,6 +5,7 @@ import { contentDigest, toBase64Url } from './internal/base64.js';
 import { DEFAULT_RETRY, backoffDelay, sleep as defaultSleep } from './internal/retry.js';
 import type { RetryPolicy } from './internal/retry.js';
 import type { SendReceiptOptions, SendReceiptResult, Timeline } from './timeline-types.js';
+import { subtle } from '../crypto/internal/subtle.js';
 
 /** Bytes done so far and in all, for progress bars. */
 export interface TransferProgress {
@@ -152,7 +153,7 @@ export class RelayClient {
     const { challenge } = await this.#json<{ challenge: string }>('POST', '/v1/auth/challenge', { body: JSON.stringify({ address: this.#address }), auth: false });
     const text = new TextEncoder().encode(`sealpost-auth-v1\n${this.#address}\n${challenge}`);
     const algorithm = this.#signingKey.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: this.#signingKey.algorithm.name };
-    const signature = new Uint8Array(await crypto.subtle.sign(algorithm, this.#signingKey, text));
+    const signature = new Uint8Array(await subtle().sign(algorithm, this.#signingKey, text));
     const { token, expiresAt } = await this.#json<{ token: string; expiresAt: string }>('POST', '/v1/auth/token', {
       body: JSON.stringify({ address: this.#address, challenge, signature: toBase64Url(signature) }),
       auth: false,

@@ -10,6 +10,7 @@ import type { VerifiedReceipt } from '../crypto/verify-receipt.js';
 import { contentDigest, fromBase64Url } from './internal/base64.js';
 import { RELAY_EVENT_KINDS } from './timeline-types.js';
 import type { RelayEventClaims, Timeline, TimelineEntry } from './timeline-types.js';
+import { subtle } from '../crypto/internal/subtle.js';
 
 /** Options for {@link verifyTimeline}. */
 export interface VerifyTimelineOptions {
@@ -141,7 +142,7 @@ async function checkRelayEvent(
   let ok: boolean;
   try {
     const params = alg.ec ? { name: 'ECDSA', hash: alg.hash } : { name: 'RSASSA-PKCS1-v1_5' };
-    ok = await crypto.subtle.verify(params, key, fromBase64Url(parts[2]!) as Uint8Array<ArrayBuffer>, new TextEncoder().encode(`${parts[0]}.${parts[1]}`));
+    ok = await subtle().verify(params, key, fromBase64Url(parts[2]!) as Uint8Array<ArrayBuffer>, new TextEncoder().encode(`${parts[0]}.${parts[1]}`));
   } catch {
     ok = false;
   }

@@ -17,6 +17,7 @@ import type { CertInfo } from './cert.js';
 import { algorithm, bitString, children, concat, contextConstructed, expectTag, header, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, tlv } from './der.js';
 import type { Element, ReadLimits } from './der.js';
 import { OID } from './oids.js';
+import { subtle } from './subtle.js';
 
 const KDF_HASH: Record<string, string> = {
   [OID.stdDhSha1Kdf]: 'SHA-1',
@@ -43,7 +44,7 @@ async function x963Kdf(hash: string, z: Uint8Array, info: Uint8Array, length: nu
     input.set(z, 0);
     input.set(Uint8Array.of(counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff), z.length);
     input.set(info, z.length + 4);
-    const block = new Uint8Array(await crypto.subtle.digest(hash, input));
+    const block = new Uint8Array(await subtle().digest(hash, input));
     out.set(block.subarray(0, Math.min(block.length, length - filled)), filled);
     filled += block.length;
   }
@@ -52,27 +53,27 @@ async function x963Kdf(hash: string, z: Uint8Array, info: Uint8Array, length: nu
 
 async function deriveKek(hash: string, privateKey: CryptoKey, publicKey: CryptoKey, wrapAlgorithm: string, ukm: Uint8Array | undefined, usage: KeyUsage): Promise<CryptoKey> {
   const keyBytes = WRAP_LENGTH[wrapAlgorithm] as number;
-  const z = new Uint8Array(await crypto.subtle.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
+  const z = new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
   const kek = await x963Kdf(hash, z, sharedInfo(wrapAlgorithm, keyBytes, ukm), keyBytes);
-  return crypto.subtle.importKey('raw', bs(kek), 'AES-KW', false, [usage]);
+  return subtle().importKey('raw', bs(kek), 'AES-KW', false, [usage]);
 }
 
 const OAEP_PARAMS = sequence(contextConstructed(0, algorithm(OID.sha256)), contextConstructed(1, algorithm(OID.mgf1, algorithm(OID.sha256))));
 
 async function keyTransRecipient(recipient: CertInfo, cek: CryptoKey): Promise<Uint8Array> {
   const publicKey = await importCertKey(recipient, 'encrypt');
-  const raw = new Uint8Array(await crypto.subtle.exportKey('raw', cek));
-  const encryptedKey = new Uint8Array(await crypto.subtle.encrypt({ name: 'RSA-OAEP' }, publicKey, raw));
+  const raw = new Uint8Array(await subtle().exportKey('raw', cek));
+  const encryptedKey = new Uint8Array(await subtle().encrypt({ name: 'RSA-OAEP' }, publicKey, raw));
   return sequence(integer(0), recipient.issuerAndSerial, algorithm(OID.rsaesOaep, OAEP_PARAMS), octetString(encryptedKey));
 }
 
 async function keyAgreeRecipient(recipient: CertInfo, cek: CryptoKey, withUkm: boolean): Promise<Uint8Array> {
   const recipientKey = await importCertKey(recipient, 'agree');
-  const ephemeral = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair;
+  const ephemeral = (await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair;
   const ukm = withUkm ? randomBytes(32) : undefined;
   const kek = await deriveKek('SHA-256', ephemeral.privateKey, recipientKey, OID.aes256Wrap, ukm, 'wrapKey');
-  const wrapped = new Uint8Array(await crypto.subtle.wrapKey('raw', cek, kek, 'AES-KW'));
-  const originatorPoint = new Uint8Array(await crypto.subtle.exportKey('raw', ephemeral.publicKey));
+  const wrapped = new Uint8Array(await subtle().wrapKey('raw', cek, kek, 'AES-KW'));
+  const originatorPoint = new Uint8Array(await subtle().exportKey('raw', ephemeral.publicKey));
   // RFC 5753 §7.1.1: originatorKey with id-ecPublicKey and absent parameters, as OpenSSL writes it.
   const originator = contextConstructed(0, contextConstructed(1, algorithm(OID.ecPublicKey), bitString(originatorPoint)));
   const keyEncryption = algorithm(OID.stdDhSha256Kdf, algorithm(OID.aes256Wrap));
@@ -156,7 +157,7 @@ async function unwrapKeyTrans(info: Element, me: CertInfo, identity: Identity, l
   const encryptedKey = expectTag(fields[3], 0x04, 'encryptedKey').value;
   if (identity.decryptionKey.algorithm.name !== 'RSA-OAEP') return undefined;
   try {
-    const raw = new Uint8Array(await crypto.subtle.decrypt({ name: 'RSA-OAEP' }, identity.decryptionKey, bs(encryptedKey)));
+    const raw = new Uint8Array(await subtle().decrypt({ name: 'RSA-OAEP' }, identity.decryptionKey, bs(encryptedKey)));
     return await importCek(raw);
   } catch (error) {
     throw new EnvelopeError('decrypt', 'the content-encryption key could not be decrypted', { cause: error });
@@ -165,7 +166,7 @@ async function unwrapKeyTrans(info: Element, me: CertInfo, identity: Identity, l
 
 function importCek(raw: Uint8Array): Promise<CryptoKey> {
   if (raw.length !== 16 && raw.length !== 24 && raw.length !== 32) throw new EnvelopeError('decrypt', 'the content-encryption key has the wrong length');
-  return crypto.subtle.importKey('raw', bs(raw), 'AES-GCM', false, ['decrypt']);
+  return subtle().importKey('raw', bs(raw), 'AES-GCM', false, ['decrypt']);
 }
 
 async function unwrapKeyAgree(info: Element, me: CertInfo, identity: Identity, limits: ReadLimits): Promise<CryptoKey | undefined> {
@@ -197,9 +198,9 @@ async function unwrapKeyAgree(info: Element, me: CertInfo, identity: Identity, l
   const pointBytes = expectTag(point, 0x03, 'originatorKey.publicKey').value.subarray(1);
   if (identity.decryptionKey.algorithm.name !== 'ECDH') return undefined;
   try {
-    const originatorKey = await crypto.subtle.importKey('raw', bs(pointBytes), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+    const originatorKey = await subtle().importKey('raw', bs(pointBytes), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
     const kek = await deriveKek(hash, identity.decryptionKey, originatorKey, wrapOid, ukm, 'unwrapKey');
-    return await crypto.subtle.unwrapKey('raw', bs(wrapped), kek, 'AES-KW', 'AES-GCM', false, ['decrypt']);
+    return await subtle().unwrapKey('raw', bs(wrapped), kek, 'AES-KW', 'AES-GCM', false, ['decrypt']);
   } catch (error) {
     throw new EnvelopeError('decrypt', 'the content-encryption key could not be unwrapped', { cause: error });
   }
@@ -292,7 +293,7 @@ async function decryptGcm(key: CryptoKey, params: AesGcmParams, ciphertext: Uint
     // readOctets joined segments into a new array of ours with the 16 spare bytes.
     const joined = new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.length + 16);
     joined.set(tag, ciphertext.length);
-    return crypto.subtle.decrypt(params, key, bs(joined));
+    return subtle().decrypt(params, key, bs(joined));
   }
   if (isPlainArrayBuffer(envelope.buffer) && ciphertext.byteOffset >= envelope.byteOffset && end + 16 <= envelope.byteOffset + envelope.length) {
     const sealed = new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.length + 16);
@@ -300,7 +301,7 @@ async function decryptGcm(key: CryptoKey, params: AesGcmParams, ciphertext: Uint
     sealed.set(tag, ciphertext.length);
     let pending: Promise<ArrayBuffer>;
     try {
-      pending = crypto.subtle.decrypt(params, key, bs(sealed));
+      pending = subtle().decrypt(params, key, bs(sealed));
     } finally {
       sealed.set(saved, ciphertext.length);
     }
@@ -313,6 +314,6 @@ async function decryptGcm(key: CryptoKey, params: AesGcmParams, ciphertext: Uint
   const joined = new Uint8Array(ciphertext.length + 16);
   joined.set(ciphertext, 0);
   joined.set(tag, ciphertext.length);
-  return crypto.subtle.decrypt(params, key, joined);
+  return subtle().decrypt(params, key, joined);
 }
 

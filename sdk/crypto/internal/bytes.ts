@@ -1,4 +1,5 @@
 /** Byte helpers shared by the crypto area (no Node Buffer: this runs in browsers and workers). */
+import { subtle } from './subtle.js';
 
 /** WebCrypto wants a BufferSource backed by an ArrayBuffer; TypeScript 5.9 types Uint8Array generically. */
 export function bs(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -39,7 +40,7 @@ export function fromBase64(text: string): Uint8Array {
 }
 
 export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', bs(bytes)));
+  return new Uint8Array(await subtle().digest('SHA-256', bs(bytes)));
 }
 
 export function randomBytes(length: number): Uint8Array {

@@ -12,6 +12,7 @@ import { bs, sha256, toHex } from './bytes.js';
 import { algorithm, bitString, children, contextConstructed, expectTag, integer, nullValue, octetString, oid, readOid, readRoot, readTime, sequence, setOf, time, tlv } from './der.js';
 import type { Element } from './der.js';
 import { derToP1363, p1363ToDer } from './ecdsa.js';
+import { subtle } from './subtle.js';
 
 export type KeyKind = 'ec' | 'rsa';
 
@@ -256,12 +257,12 @@ export function importSpki(spki: Uint8Array, kind: KeyKind, use: 'verify' | 'enc
   return remember(publicKeys, key, () => {
     if (kind === 'ec') {
       return use === 'verify'
-        ? crypto.subtle.importKey('spki', data, { name: 'ECDSA', namedCurve }, false, ['verify'])
-        : crypto.subtle.importKey('spki', data, { name: 'ECDH', namedCurve }, false, []);
+        ? subtle().importKey('spki', data, { name: 'ECDSA', namedCurve }, false, ['verify'])
+        : subtle().importKey('spki', data, { name: 'ECDH', namedCurve }, false, []);
     }
     return use === 'verify'
-      ? crypto.subtle.importKey('spki', data, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify'])
-      : crypto.subtle.importKey('spki', data, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
+      ? subtle().importKey('spki', data, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify'])
+      : subtle().importKey('spki', data, { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['encrypt']);
   });
 }
 
@@ -278,9 +279,9 @@ export async function verifyWith(issuer: CertInfo, algorithmOid: string, data: U
     const key = await importSpki(issuer.spki, issuer.kind, 'verify', { hash: scheme.hash, ...(issuer.curve ? { curve: issuer.curve } : {}) });
     if (issuer.kind === 'ec') {
       const size = issuer.curve === 'P-384' ? 48 : 32;
-      return await crypto.subtle.verify({ name: 'ECDSA', hash: scheme.hash }, key, bs(derToP1363(signature, size)), bs(data));
+      return await subtle().verify({ name: 'ECDSA', hash: scheme.hash }, key, bs(derToP1363(signature, size)), bs(data));
     }
-    return await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, bs(signature), bs(data));
+    return await subtle().verify('RSASSA-PKCS1-v1_5', key, bs(signature), bs(data));
   } catch {
     return false;
   }
@@ -327,9 +328,9 @@ export function buildName(commonName: string, email?: string): Uint8Array {
 /** Signs `data` with an identity signing key; returns the X.509/CMS signature value (DER for ECDSA). */
 export async function signWith(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
   if (key.algorithm.name === 'ECDSA') {
-    return p1363ToDer(new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, bs(data))));
+    return p1363ToDer(new Uint8Array(await subtle().sign({ name: 'ECDSA', hash: 'SHA-256' }, key, bs(data))));
   }
-  return new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key, bs(data)));
+  return new Uint8Array(await subtle().sign('RSASSA-PKCS1-v1_5', key, bs(data)));
 }
 
 /** The AlgorithmIdentifier for SHA-256 signatures with this key (RFC 5754 §3: NULL for RSA, absent for ECDSA). */
@@ -368,7 +369,7 @@ export interface CertificateTemplate {
 /** SHA-1 of the subjectPublicKey BIT STRING contents: RFC 5280 §4.2.1.2 method (1). */
 export async function keyIdentifier(spki: Uint8Array): Promise<Uint8Array> {
   const [, key] = children(readRoot(spki, 'subjectPublicKeyInfo'), 'subjectPublicKeyInfo');
-  return new Uint8Array(await crypto.subtle.digest('SHA-1', bs(expectTag(key, 0x03, 'subjectPublicKey').value.subarray(1))));
+  return new Uint8Array(await subtle().digest('SHA-1', bs(expectTag(key, 0x03, 'subjectPublicKey').value.subarray(1))));
 }
 
 /** Builds and signs an X.509 v3 certificate. */

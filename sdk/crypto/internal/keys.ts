@@ -8,6 +8,7 @@ import { CryptoError } from '../errors.js';
 import { bs } from './bytes.js';
 import { children, expectTag, readOid, readRoot } from './der.js';
 import type { KeyKind } from './cert.js';
+import { subtle } from './subtle.js';
 
 export interface KeyPairForIdentity {
   signingKey: CryptoKey;
@@ -37,14 +38,14 @@ export async function importIdentityKeys(pkcs8: Uint8Array, extractable = false)
     if (kind === 'ec') {
       return {
         kind,
-        signingKey: await crypto.subtle.importKey('pkcs8', data, { name: 'ECDSA', namedCurve: 'P-256' }, extractable, ['sign']),
-        decryptionKey: await crypto.subtle.importKey('pkcs8', data, { name: 'ECDH', namedCurve: 'P-256' }, extractable, ['deriveBits']),
+        signingKey: await subtle().importKey('pkcs8', data, { name: 'ECDSA', namedCurve: 'P-256' }, extractable, ['sign']),
+        decryptionKey: await subtle().importKey('pkcs8', data, { name: 'ECDH', namedCurve: 'P-256' }, extractable, ['deriveBits']),
       };
     }
     return {
       kind,
-      signingKey: await crypto.subtle.importKey('pkcs8', data, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, extractable, ['sign']),
-      decryptionKey: await crypto.subtle.importKey('pkcs8', data, { name: 'RSA-OAEP', hash: 'SHA-256' }, extractable, ['decrypt']),
+      signingKey: await subtle().importKey('pkcs8', data, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, extractable, ['sign']),
+      decryptionKey: await subtle().importKey('pkcs8', data, { name: 'RSA-OAEP', hash: 'SHA-256' }, extractable, ['decrypt']),
     };
   } catch (error) {
     throw new CryptoError('ERR_CRYPTO_KEY_MALFORMED', `the ${kind.toUpperCase()} private key could not be imported (only P-256 and RSA are supported)`, { cause: error });

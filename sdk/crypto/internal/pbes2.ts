@@ -7,6 +7,7 @@ import { CryptoError } from '../errors.js';
 import { bs, randomBytes } from './bytes.js';
 import { algorithm, children, expectTag, integer, nullValue, octetString, readOid, readRoot, readSmallInteger, sequence } from './der.js';
 import type { Element } from './der.js';
+import { subtle } from './subtle.js';
 
 const PBES2 = '1.2.840.113549.1.5.13';
 const PBKDF2 = '1.2.840.113549.1.5.12';
@@ -42,8 +43,8 @@ export class LegacyPbeError extends Error {
 }
 
 async function deriveAesKey(passphrase: Uint8Array, salt: Uint8Array, iterations: number, hash: string, length: number, usage: KeyUsage): Promise<CryptoKey> {
-  const base = await crypto.subtle.importKey('raw', bs(passphrase), 'PBKDF2', false, ['deriveKey']);
-  return crypto.subtle.deriveKey({ name: 'PBKDF2', salt: bs(salt), iterations, hash }, base, { name: 'AES-CBC', length: length * 8 }, false, [usage]);
+  const base = await subtle().importKey('raw', bs(passphrase), 'PBKDF2', false, ['deriveKey']);
+  return subtle().deriveKey({ name: 'PBKDF2', salt: bs(salt), iterations, hash }, base, { name: 'AES-CBC', length: length * 8 }, false, [usage]);
 }
 
 /**
@@ -80,7 +81,7 @@ export async function pbes2Decrypt(scheme: Element, ciphertext: Uint8Array, pass
   if (ivBytes.length !== 16) throw new CryptoError('ERR_CRYPTO_KEY_MALFORMED', 'AES-CBC iv is not 16 bytes');
   const key = await deriveAesKey(passphrase, salt, iterations, hash, length, 'decrypt');
   try {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: bs(ivBytes) }, key, bs(ciphertext)));
+    return new Uint8Array(await subtle().decrypt({ name: 'AES-CBC', iv: bs(ivBytes) }, key, bs(ciphertext)));
   } catch (error) {
     throw new CryptoError('ERR_CRYPTO_KEY_PASSPHRASE', 'wrong passphrase (or damaged key file)', { cause: error });
   }
@@ -99,7 +100,7 @@ export async function encryptPkcs8(pkcs8: Uint8Array, passphrase: Uint8Array, op
   const salt = randomBytes(16);
   const iv = randomBytes(16);
   const key = await deriveAesKey(passphrase, salt, iterations, 'SHA-256', 32, 'encrypt');
-  const ciphertext = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-CBC', iv: bs(iv) }, key, bs(pkcs8)));
+  const ciphertext = new Uint8Array(await subtle().encrypt({ name: 'AES-CBC', iv: bs(iv) }, key, bs(pkcs8)));
   const scheme = algorithm(
     PBES2,
     sequence(

@@ -17,6 +17,7 @@ import { authEnvelopedHead, MAC_FIELD_LENGTH, recipientInfosFor } from './auth-e
 import { OID } from './oids.js';
 import { maxSignatureLength, signedAttributesFor, signedDataLayout } from './signed-data.js';
 import type { SignedDataInput, SignedDataLayout } from './signed-data.js';
+import { subtle } from './subtle.js';
 
 export interface SignAndEncryptInput extends SignedDataInput {
   /** Recipient certificates (DER). */
@@ -54,9 +55,9 @@ export async function signAndEncrypt(input: SignAndEncryptInput): Promise<Signed
   const contentLength = content.length + (input.padding ?? 0);
   // Without padding, the payload is hashed as given while it is copied into place: WebCrypto takes
   // its own copy when called and hashes off the main thread.
-  const early = contentLength === content.length ? crypto.subtle.digest('SHA-256', bs(content)) : undefined;
+  const early = contentLength === content.length ? subtle().digest('SHA-256', bs(content)) : undefined;
   early?.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
-  const cek = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
+  const cek = await subtle().generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
   const nonce = randomBytes(12);
   const recipientInfos = await recipientInfosFor(cek, input.recipients, { ukm: input.ukm });
   const plan = (layout: SignedDataLayout): Plan => {
@@ -73,7 +74,7 @@ export async function signAndEncrypt(input: SignAndEncryptInput): Promise<Signed
   }
   let buffer = new Uint8Array(planned.total);
   buffer.set(content, planned.contentOffset); // the one copy of the payload; padding stays zero
-  const digest = new Uint8Array(await (early ?? crypto.subtle.digest('SHA-256', bs(buffer.subarray(planned.contentOffset, planned.contentOffset + contentLength)))));
+  const digest = new Uint8Array(await (early ?? subtle().digest('SHA-256', bs(buffer.subarray(planned.contentOffset, planned.contentOffset + contentLength)))));
   const signedAttributes = signedAttributesFor(input, digest);
   const signature = await signWith(signer.signingKey, signedAttributes);
   const layout = signedDataLayout(input, signedAttributes, signature);
@@ -101,7 +102,7 @@ async function sealInPlace(input: SignAndEncryptInput, content: Uint8Array, cont
   const at = content.byteOffset;
   // Padding is zeros inside the eContent: written into the room after the payload, then hashed with it.
   whole.fill(0, at + content.length, at + contentLength);
-  const digest = new Uint8Array(await (early ?? crypto.subtle.digest('SHA-256', bs(whole.subarray(at, at + contentLength)))));
+  const digest = new Uint8Array(await (early ?? subtle().digest('SHA-256', bs(whole.subarray(at, at + contentLength)))));
   const signedAttributes = signedAttributesFor(input, digest);
   const signature = await signWith(input.signer.signingKey, signedAttributes);
   const layout = signedDataLayout(input, signedAttributes, signature);
@@ -118,7 +119,7 @@ async function encryptLaidOut(envelope: Uint8Array, actual: Plan, layout: Signed
   envelope.set(actual.head, 0);
   envelope.set(layout.prefix, plainStart);
   envelope.set(layout.suffix, actual.contentOffset + contentLength);
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: bs(nonce), tagLength: 128 }, cek, bs(envelope.subarray(plainStart, plainEnd))));
+  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(nonce), tagLength: 128 }, cek, bs(envelope.subarray(plainStart, plainEnd))));
   envelope.set(sealed.subarray(0, actual.signedLength), plainStart);
   envelope[plainEnd] = 0x04;
   envelope[plainEnd + 1] = 0x10;

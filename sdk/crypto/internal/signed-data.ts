@@ -13,6 +13,7 @@ import type { CertInfo } from './cert.js';
 import { algorithm, children, concat, contextConstructed, expectTag, header, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, setOf, time, tlv } from './der.js';
 import type { Element, ReadLimits } from './der.js';
 import { DIGESTS, OID } from './oids.js';
+import { subtle } from './subtle.js';
 
 /** One Attribute ::= SEQUENCE { attrType OID, attrValues SET OF AttributeValue }. */
 export function attribute(type: string, ...values: Uint8Array[]): Uint8Array {
@@ -238,7 +239,7 @@ export async function verifySigner(parsed: ParsedSignedData): Promise<{ signer: 
   if (!contentType || readOid(contentType, 'contentType attribute') !== parsed.contentType) throw new EnvelopeError('signature', 'the signed contentType attribute is missing or does not match eContentType');
   const messageDigest = singleAttribute(signer, OID.messageDigest);
   if (!messageDigest || messageDigest.tag !== 0x04) throw new EnvelopeError('signature', 'the signed messageDigest attribute is missing');
-  const digest = new Uint8Array(await crypto.subtle.digest(hash, bs(parsed.content)));
+  const digest = new Uint8Array(await subtle().digest(hash, bs(parsed.content)));
   if (!equalBytes(digest, messageDigest.value)) throw new EnvelopeError('signature', 'the content does not match the signed messageDigest');
   const ok = await verifyWith(certificate, certStyleAlgorithm(signer, kind), signer.signedAttributes, signer.signature);
   if (!ok) throw new EnvelopeError('signature', `the signature by '${certificate.subject}' does not verify`);

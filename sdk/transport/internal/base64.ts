@@ -1,4 +1,6 @@
 /** base64 / base64url without Buffer (isomorphic). */
+import { subtle } from '../../crypto/internal/subtle.js';
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 export function toBase64(bytes: Uint8Array): string {
@@ -19,7 +21,7 @@ export const toBase64Url = (bytes: Uint8Array): string => toBase64(bytes).replac
 
 /** `sha-256=:BASE64:` (RFC 9530) of `bytes`, with WebCrypto. */
 export async function contentDigest(bytes: Uint8Array): Promise<string> {
-  return `sha-256=:${toBase64(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)))}:`;
+  return `sha-256=:${toBase64(new Uint8Array(await subtle().digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)))}:`;
 }
 
 /** Decodes base64 or base64url (padding optional); throws TypeError on other characters. */
