@@ -112,6 +112,43 @@ async function eachLimited<T>(items: readonly T[], limit: number, run: (item: T)
 
 const keyOf = (item: { messageId: string; recipient: string }): string => `${item.messageId}\n${item.recipient}`;
 
+/** What one round of a {@link rerunningLoop} did: how many it handled, and whether it found more than it took. */
+interface Round {
+  handled: number;
+  full: boolean;
+}
+
+/**
+ * A loop of `round`s that runs once at a time. Calling `start` while the loop runs asks it for one
+ * more round (work may have arrived after the running round read the queue) and returns the
+ * running loop; rounds go on while asked for or while the last came back full, until `stopped()`.
+ * An error ends the loop and goes to `onError`. The loop resolves with what its rounds handled.
+ */
+function rerunningLoop(round: () => Promise<Round>, stopped: () => boolean, onError: (error: unknown) => void): { start: () => Promise<number>; running: () => Promise<number> | undefined } {
+  let loop: Promise<number> | undefined;
+  let again = false;
+  const start = (): Promise<number> => {
+    again = true;
+    return (loop ??= (async () => {
+      let handled = 0;
+      try {
+        while (again && !stopped()) {
+          again = false;
+          const done = await round();
+          handled += done.handled;
+          if (done.full) again = true;
+        }
+      } catch (error) {
+        onError(error);
+      } finally {
+        loop = undefined;
+      }
+      return handled;
+    })());
+  };
+  return { start, running: () => loop };
+}
+
 /**
  * The peer's `forwarded` event for this forward, from its answer (`Sealpost-Events: inline`), to
  * record with the outcome; undefined when the answer has none (a peer that carries it back on its
@@ -272,40 +309,24 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
     else peer.waiting.push(item);
   };
 
-  let filling: Promise<number> | undefined;
-  let refill = false;
   // False once a claim came back short (nothing else due): a forward ending then frees a slot
   // without a query. A signal, the poll, or a full claim sets it again.
   let more = true;
+  /** One claim of due forwards, as many as there is room for. */
+  const claimRound = async (): Promise<Round> => {
+    const room = Math.min(maxInFlight - held, concurrency);
+    if (room <= 0) return { handled: 0, full: false };
+    const now = config.now();
+    const items = await store.claimOutbound(now, room, { leaseUntil: now + leaseMs, skipPeers: busyPeers() });
+    for (const item of items) launch(item);
+    if (items.length < room) more = false;
+    return { handled: items.length, full: items.length === room };
+  };
+  const claiming = rerunningLoop(claimRound, () => stopped, (error) => reportError(new Error(`claiming forwards: ${(error as Error).message}`)));
   /** Claims due forwards while there is room; resolves with how many it started. */
   const fill = (): Promise<number> => {
-    refill = true;
     more = true;
-    return (filling ??= (async () => {
-      let started = 0;
-      try {
-        while (refill && !stopped) {
-          refill = false;
-          for (;;) {
-            const room = Math.min(maxInFlight - held, concurrency);
-            if (room <= 0 || stopped) break;
-            const now = config.now();
-            const items = await store.claimOutbound(now, room, { leaseUntil: now + leaseMs, skipPeers: busyPeers() });
-            for (const item of items) launch(item);
-            started += items.length;
-            if (items.length < room) {
-              more = false;
-              break;
-            }
-          }
-        }
-      } catch (error) {
-        reportError(new Error(`claiming forwards: ${(error as Error).message}`));
-      } finally {
-        filling = undefined;
-      }
-      return started;
-    })());
+    return claiming.start();
   };
 
   const whenIdle = (): Promise<void> => (held === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve)));
@@ -343,40 +364,25 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
     return final ? { failedAt: now, lastError: error } : { nextAttemptAt: now + backoffDelay(event.attempts, baseDelayMs, maxDelayMs), lastError: error };
   };
 
-  let carrying: Promise<number> | undefined;
-  let carryAgain = false;
   /**
-   * Carries back due events in rounds, while rounds come back full; resolves with how many it
-   * handled. A round records its outcomes in one transaction before the next reads the queue, so
-   * no event is sent twice by this process.
+   * One round of carrying back: the due events, a batch at most. A round records its outcomes in
+   * one transaction before the next reads the queue, so no event is sent twice by this process.
    */
-  const carryEvents = (): Promise<number> => {
-    carryAgain = true;
-    return (carrying ??= (async () => {
-      let handled = 0;
-      try {
-        while (carryAgain && !stopped) {
-          carryAgain = false;
-          const events = await store.dueEvents(config.now(), EVENT_BATCH);
-          // One message's events go in the order they were recorded, so the sender's relay records them in that order too.
-          const byMessage = new Map<string, TimelineEvent[]>();
-          for (const event of events) byMessage.set(event.messageId, [...(byMessage.get(event.messageId) ?? []), event]);
-          const outcomes: ({ seq: number } & EventUpdate)[] = [];
-          await eachLimited([...byMessage.values()], maxInFlight, async (group) => {
-            for (const event of group.sort((x, y) => x.seq - y.seq)) outcomes.push({ seq: event.seq, ...(await returnOne(event)) });
-          });
-          await store.settleEvents(outcomes);
-          handled += events.length;
-          if (events.length === EVENT_BATCH) carryAgain = true;
-        }
-      } catch (error) {
-        reportError(new Error(`carrying timeline events back: ${(error as Error).message}`));
-      } finally {
-        carrying = undefined;
-      }
-      return handled;
-    })());
+  const carryRound = async (): Promise<Round> => {
+    const events = await store.dueEvents(config.now(), EVENT_BATCH);
+    // One message's events go in the order they were recorded, so the sender's relay records them in that order too.
+    const byMessage = new Map<string, TimelineEvent[]>();
+    for (const event of events) byMessage.set(event.messageId, [...(byMessage.get(event.messageId) ?? []), event]);
+    const outcomes: ({ seq: number } & EventUpdate)[] = [];
+    await eachLimited([...byMessage.values()], maxInFlight, async (group) => {
+      for (const event of group.sort((x, y) => x.seq - y.seq)) outcomes.push({ seq: event.seq, ...(await returnOne(event)) });
+    });
+    await store.settleEvents(outcomes);
+    return { handled: events.length, full: events.length === EVENT_BATCH };
   };
+  const carrying = rerunningLoop(carryRound, () => stopped, (error) => reportError(new Error(`carrying timeline events back: ${(error as Error).message}`)));
+  /** Carries back due events in rounds, while rounds come back full; resolves with how many it handled. */
+  const carryEvents = (): Promise<number> => carrying.start();
 
   // ---- Housekeeping: signing, giving up ----
   let housekeeping: Promise<void> | undefined;
@@ -441,7 +447,7 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
       unsubscribe();
       if (timer) clearTimeout(timer);
       stopping.abort(new Error('the relay is shutting down'));
-      await Promise.all([filling, carrying, housekeeping].map((p) => p?.catch(() => undefined)));
+      await Promise.all([claiming.running(), carrying.running(), housekeeping].map((p) => p?.catch(() => undefined)));
       await whenIdle();
       await flushOutcomes();
     },
