@@ -13,6 +13,22 @@ export interface MllpHandlerResult {
   text?: string;
 }
 
+/** Whether `result` is an answer original mode can send: MSA-1 AA, AE or AR, and text, if any, a string. */
+function isOriginalModeAnswer(result: unknown): result is MllpHandlerResult {
+  if (typeof result !== 'object' || result === null) return false;
+  const { code, text } = result as { code?: unknown; text?: unknown };
+  return (code === 'AA' || code === 'AE' || code === 'AR') && (text === undefined || typeof text === 'string');
+}
+
+/** An application's answer as a short string for the log. */
+function describeAnswer(result: unknown): string {
+  try {
+    return (JSON.stringify(result) ?? String(result)).slice(0, 200);
+  } catch {
+    return String(result).slice(0, 200);
+  }
+}
+
 /** Options of {@link startMllpListener}. */
 export interface MllpListenerOptions {
   /** Interface to bind (default `127.0.0.1`). */
@@ -31,7 +47,12 @@ export interface MllpListenerOptions {
    * `onMessage` a second time.
    */
   store?: MllpInboundStore;
-  /** Called once per new message, in arrival order per connection. In original mode its result is the ACK (default AA). */
+  /**
+   * Called once per new message, in arrival order per connection. In original mode its result is the
+   * ACK (default AA); when it throws, rejects or answers anything but `{ code: 'AA' | 'AE' | 'AR',
+   * text?: string }`, the peer gets AE "Application internal error" on the same connection and the
+   * error goes to `onError`.
+   */
   onMessage?: (message: Hl7Message, payload: Uint8Array) => MllpHandlerResult | void | Promise<MllpHandlerResult | void>;
   /** Called for frames that are dropped (oversize, aborted) and for socket errors. */
   onError?: (error: AdapterError | Error) => void;
@@ -154,14 +175,19 @@ export async function startMllpListener(options: MllpListenerOptions = {}): Prom
       }
       if (stored === 'duplicate') return ack(message, { code: 'AA', text: 'Duplicate: already received' });
     }
-    const finish = (result: MllpHandlerResult | void): Reply => {
-      const code = result?.code ?? 'AA';
-      if (code === 'AA') accepted++;
-      return ack(message, result?.text === undefined ? { code } : { code, text: result.text });
-    };
     const appFailed = (error: unknown): Reply => {
       report(error as Error);
       return finish({ code: 'AE', text: 'Application internal error' });
+    };
+    const finish = (result: MllpHandlerResult | void | null): Reply => {
+      // An answer buildAck cannot write (a JavaScript caller's 'OK', an enhanced-mode 'CA') is the
+      // application's bug, not the peer's: the peer still gets its answer on an open connection.
+      if (result != null && !isOriginalModeAnswer(result)) {
+        return appFailed(new TypeError(`startMllpListener: onMessage answered ${describeAnswer(result)} for MSH-10 '${message.controlId}'; expected { code: 'AA' | 'AE' | 'AR', text?: string }`));
+      }
+      const code = result?.code ?? 'AA';
+      if (code === 'AA') accepted++;
+      return ack(message, result?.text === undefined ? { code } : { code, text: result.text });
     };
     let result: MllpHandlerResult | void | Promise<MllpHandlerResult | void>;
     try {

@@ -32,6 +32,8 @@ async function rawExchange(port: number, chunks: Uint8Array[], count: number, pa
       if (acks.length >= count) resolve();
     });
     socket.on('error', reject);
+    // A listener that drops the connection fails the exchange at once instead of at the test's timeout.
+    socket.on('close', () => reject(new Error(`connection closed after ${acks.length} of ${count} ACKs`)));
   });
   await new Promise<void>((r) => socket.once('connect', () => r()));
   for (const chunk of chunks) {
@@ -73,6 +75,25 @@ describe('MLLP listener, driven by simple-hl7’s client', () => {
     expect(acks[0]).toContain('Unknown patient');
     expect(acks[1]).toMatch(/\rMSA\|AR\|NO/);
     expect(acks[2]).toMatch(/\rMSA\|AR\|BROKEN/);
+  });
+
+  it('answers AE with a reason and reports a TypeError when the application answers an invalid ACK code, keeping the connection for the next message', async () => {
+    const errors: unknown[] = [];
+    const answers: Record<string, unknown> = { OK1: { code: 'OK' }, CA1: { code: 'CA' }, NUM: { code: 'AE', text: 42 }, STR: 'AA' };
+    const listener = await startMllpListener({
+      // A JavaScript caller is not held to the type: the listener must not trust it either.
+      onMessage: (m) => (m.controlId === 'LATER' ? Promise.resolve({ code: 'XX' } as never) : (answers[m.controlId] as never)),
+      onError: (e) => errors.push(e),
+    });
+    cleanups.push(() => listener.close());
+    const ids = ['OK1', 'CA1', 'NUM', 'STR', 'LATER', 'FINE'];
+    const acks = await rawExchange(listener.port, ids.map((id) => encodeMllpFrame(oru(id))), ids.length);
+    expect(acks.map((a) => /\rMSA\|(\w+)\|(\w+)/.exec(a)?.slice(1).join(':'))).toEqual(['AE:OK1', 'AE:CA1', 'AE:NUM', 'AE:STR', 'AE:LATER', 'AA:FINE']);
+    for (const a of acks.slice(0, 5)) expect(a).toContain('Application internal error');
+    expect(errors).toHaveLength(5);
+    for (const e of errors) expect(e).toBeInstanceOf(TypeError);
+    expect(String((errors[0] as Error).message)).toContain(`answered {"code":"OK"} for MSH-10 'OK1'`);
+    expect(listener.accepted).toBe(1);
   });
 
   it('handles partial frames, several frames per chunk, garbage between frames and an oversize frame from a slow peer', async () => {
