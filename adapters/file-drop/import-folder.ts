@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mapLimited } from '../internal/limit.js';
@@ -28,8 +28,11 @@ export interface AckFileEvent {
 
 const safe = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, '_');
 
-function writeDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w');
+/** Name of the journal of filed ids in the work folder. */
+const JOURNAL = 'filed.log';
+
+function writeDurably(path: string, bytes: Uint8Array, flags = 'w'): void {
+  const fd = openSync(path, flags);
   try {
     let at = 0;
     while (at < bytes.length) at += writeSync(fd, bytes, at);
@@ -39,8 +42,8 @@ function writeDurably(path: string, bytes: Uint8Array): void {
   }
 }
 
-async function writeDurablyAsync(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, 'w');
+async function writeDurablyAsync(path: string, bytes: Uint8Array, flags = 'w'): Promise<void> {
+  const handle = await open(path, flags);
   try {
     let at = 0;
     while (at < bytes.length) at += (await handle.write(bytes, at)).bytesWritten;
@@ -48,10 +51,6 @@ async function writeDurablyAsync(path: string, bytes: Uint8Array): Promise<void>
   } finally {
     await handle.close();
   }
-}
-
-function touch(path: string): void {
-  closeSync(openSync(path, 'w'));
 }
 
 function syncDir(dir: string): void {
@@ -77,24 +76,32 @@ async function syncDirAsync(dir: string): Promise<void> {
  * Writes letters into an EMR's import folder atomically and exactly once per messageId, across
  * crashes:
  *
- * 1. the bytes go to `<workDir>/<id>.partial`, fsync, rename to `<id>.ready`, fsync the folder;
- * 2. the marker `<id>.filed` is written and fsynced;
- * 3. `<id>.ready` is renamed into `dir`, and `dir` is fsynced.
+ * 1. the bytes go to `<workDir>/<id>.partial`, fsync, and `workDir` is fsynced;
+ * 2. the id is appended to the journal `<workDir>/filed.log`, fsync;
+ * 3. `<id>.partial` is renamed into `dir`, and `dir` is fsynced.
  *
- * A retry after a crash redoes step 1 when there is no marker (nothing reached `dir`), finishes
- * step 3 when the marker and `.ready` exist, and does nothing when only the marker exists — even
- * if the EMR has already consumed the file. The EMR never sees a partial file.
+ * A retry after a crash redoes step 1 when the id is not in the journal (nothing reached `dir`),
+ * finishes step 3 when it is and `.partial` still exists, and does nothing when it is and the
+ * `.partial` is gone — even if the EMR has already consumed the file. The EMR never sees a
+ * partial file.
  *
- * {@link ImportFolder.fileMany} runs the same steps for a whole batch with one folder fsync per
- * step instead of one per letter (group commit): the letters' data fsyncs overlap, then every
- * `.ready` rename, every marker and every final rename is made durable by a single fsync of its
- * folder. Markers are empty: only their name is read, and the folder fsync that follows their
- * creation persists the entry.
+ * Why a journal and not a marker file per letter: creating a file costs ~0.3 ms of kernel CPU on
+ * the machines we measured (ext4), as much as the rest of filing; one appended line per letter
+ * and one fsync per batch cost almost nothing. The journal is read once, when the folder is
+ * opened, so one `ImportFolder` at a time may use a work folder. Marker files (`<id>.filed`,
+ * `<id>.ready`) left by versions before 2026-12-08 are taken into the journal on open.
+ *
+ * {@link ImportFolder.fileMany} runs the same steps for a whole batch with one fsync per step
+ * instead of one per letter (group commit): the letters' data fsyncs overlap, then one fsync of
+ * `workDir`, one journal append, and one fsync of `dir` after the final renames.
  */
 export class ImportFolder {
   readonly #dir: string;
   readonly #work: string;
   readonly #name: string;
+  readonly #journal: string;
+  /** Ids in the journal: their bytes are durable in `<id>.partial`, or were renamed into `dir`. */
+  readonly #filed: Set<string>;
 
   constructor(options: ImportFolderOptions) {
     this.#dir = options.dir;
@@ -103,25 +110,61 @@ export class ImportFolder {
     if (!this.#name.includes('{id}')) throw new TypeError("ImportFolder: name must contain '{id}'");
     mkdirSync(this.#dir, { recursive: true });
     mkdirSync(this.#work, { recursive: true });
+    this.#journal = join(this.#work, JOURNAL);
+    this.#filed = this.#readJournal();
+    this.#adoptMarkers();
+  }
+
+  /** The journal's ids; a last line without its newline (a torn append, never fsynced) is cut off. */
+  #readJournal(): Set<string> {
+    if (!existsSync(this.#journal)) {
+      writeDurably(this.#journal, new Uint8Array(0));
+      syncDir(this.#work);
+      return new Set();
+    }
+    const text = readFileSync(this.#journal, 'latin1');
+    const end = text.lastIndexOf('\n') + 1;
+    // Ids are made file-name safe (ASCII), so characters are bytes.
+    if (end < text.length) truncateSync(this.#journal, end);
+    return new Set(text.slice(0, end).split('\n').filter((line) => line !== ''));
+  }
+
+  /** Takes the marker files of earlier versions into the journal: `.ready` with a marker becomes the `.partial` of a journalled id; a `.ready` without one was never filed and goes. */
+  #adoptMarkers(): void {
+    const names = readdirSync(this.#work);
+    const markers = names.filter((n) => n.endsWith('.filed')).map((n) => n.slice(0, -'.filed'.length));
+    const marked = new Set(markers);
+    for (const n of names) {
+      if (!n.endsWith('.ready')) continue;
+      const id = n.slice(0, -'.ready'.length);
+      if (marked.has(id)) renameSync(join(this.#work, n), join(this.#work, `${id}.partial`));
+      else unlinkSync(join(this.#work, n));
+    }
+    if (markers.length === 0) return;
+    syncDir(this.#work);
+    writeDurably(this.#journal, new TextEncoder().encode(markers.map((id) => `${id}\n`).join('')), 'a');
+    for (const id of markers) this.#filed.add(id);
+    for (const id of markers) unlinkSync(join(this.#work, `${id}.filed`));
+    syncDir(this.#work);
+  }
+
+  #paths(messageId: string): { id: string; final: string; partial: string } {
+    const id = safe(messageId);
+    return { id, final: join(this.#dir, this.#name.replace('{id}', id)), partial: join(this.#work, `${id}.partial`) };
   }
 
   /** Files `bytes` under `messageId`; resolves to the final path and whether this call wrote it (`false`: it was filed before). */
   file(messageId: string, bytes: Uint8Array): { path: string; written: boolean } {
-    const id = safe(messageId);
-    const final = join(this.#dir, this.#name.replace('{id}', id));
-    const ready = join(this.#work, `${id}.ready`);
-    const marker = join(this.#work, `${id}.filed`);
-    if (existsSync(marker)) {
-      if (!existsSync(ready)) return { path: final, written: false };
+    const { id, final, partial } = this.#paths(messageId);
+    if (this.#filed.has(id)) {
+      if (!existsSync(partial)) return { path: final, written: false };
     } else {
-      const partial = join(this.#work, `${id}.partial`);
       writeDurably(partial, bytes);
-      renameSync(partial, ready);
       syncDir(this.#work);
-      writeDurably(marker, new TextEncoder().encode(final));
-      syncDir(this.#work);
+      writeDurably(this.#journal, new TextEncoder().encode(`${id}\n`), 'a');
+      this.#filed.add(id);
     }
-    renameSync(ready, final);
+    renameSync(partial, final);
     syncDir(this.#dir);
     return { path: final, written: true };
   }
@@ -129,37 +172,35 @@ export class ImportFolder {
   /**
    * Files a batch: the same contract as {@link ImportFolder.file} for each entry (atomic, once per
    * messageId across crashes; a messageId repeated within the batch is filed once), with the
-   * fsyncs grouped — each letter's data fsync (up to `concurrency` at once, default 8) and three
-   * folder fsyncs for the whole batch. Results are in input order.
+   * fsyncs grouped — each letter's data fsync (up to `concurrency` at once, default 8), one fsync
+   * of `workDir`, one journal append and one fsync of `dir` for the whole batch. Results are in
+   * input order.
    */
   async fileMany(entries: readonly { messageId: string; bytes: Uint8Array }[], options: { concurrency?: number } = {}): Promise<{ path: string; written: boolean }[]> {
     const seen = new Set<string>();
     const plan = entries.map(({ messageId, bytes }) => {
-      const id = safe(messageId);
-      const final = join(this.#dir, this.#name.replace('{id}', id));
-      const ready = join(this.#work, `${id}.ready`);
-      const marker = join(this.#work, `${id}.filed`);
+      const paths = this.#paths(messageId);
       let step: 'write' | 'move' | 'none';
-      if (seen.has(id)) step = 'none';
-      else if (existsSync(marker)) step = existsSync(ready) ? 'move' : 'none';
+      if (seen.has(paths.id)) step = 'none';
+      else if (this.#filed.has(paths.id)) step = existsSync(paths.partial) ? 'move' : 'none';
       else step = 'write';
-      seen.add(id);
-      return { id, final, ready, marker, bytes, step };
+      seen.add(paths.id);
+      return { ...paths, bytes, step };
     });
     const writes = plan.filter((p) => p.step === 'write');
     const moves = plan.filter((p) => p.step !== 'none');
     if (writes.length > 0) {
-      // 1. data: every letter to its .partial, fsynced (overlapping fsyncs share journal commits).
-      await mapLimited(writes, options.concurrency ?? 8, (p) => writeDurablyAsync(join(this.#work, `${p.id}.partial`), p.bytes));
-      for (const p of writes) renameSync(join(this.#work, `${p.id}.partial`), p.ready);
+      // 1. data: every letter to its .partial, fsynced (overlapping fsyncs share journal commits),
+      // and their names made durable before the journal names them.
+      await mapLimited(writes, options.concurrency ?? 8, (p) => writeDurablyAsync(p.partial, p.bytes));
       await syncDirAsync(this.#work);
-      // 2. markers, made durable only once every .ready is (a marker without its .ready would mean "already filed").
-      for (const p of writes) touch(p.marker);
-      await syncDirAsync(this.#work);
+      // 2. the journal: from here on a crash finishes these letters instead of writing them again.
+      await writeDurablyAsync(this.#journal, new TextEncoder().encode(writes.map((p) => `${p.id}\n`).join('')), 'a');
+      for (const p of writes) this.#filed.add(p.id);
     }
     if (moves.length > 0) {
       // 3. into the EMR's folder.
-      for (const p of moves) renameSync(p.ready, p.final);
+      for (const p of moves) renameSync(p.partial, p.final);
       await syncDirAsync(this.#dir);
     }
     return plan.map((p) => ({ path: p.final, written: p.step !== 'none' }));
@@ -167,6 +208,6 @@ export class ImportFolder {
 
   /** Whether `messageId` has been filed (its marker exists). */
   isFiled(messageId: string): boolean {
-    return existsSync(join(this.#work, `${safe(messageId)}.filed`));
+    return this.#filed.has(safe(messageId));
   }
 }

@@ -28,34 +28,59 @@ describe('ImportFolder', () => {
     expect(() => new ImportFolder({ dir, name: 'fixed.hl7' })).toThrow(TypeError);
   });
 
-  it('finishes a filing interrupted after the marker (the .ready file is renamed in), and redoes one interrupted before it', () => {
+  it('finishes a filing interrupted after the journal (the .partial is renamed in), and redoes one interrupted before it', () => {
     const dir = temp();
     const work = join(dir, 'work');
+    mkdirSync(work, { recursive: true });
+    // Crash state A: bytes durable and the id journalled, rename not done.
+    writeFileSync(join(work, 'm1.partial'), 'MSH|m1');
+    // Crash state B: a partial write, not journalled: nothing reached the EMR, so it is written whole.
+    writeFileSync(join(work, 'm2.partial'), 'MSH|m');
+    // A torn append (no newline, so never fsynced whole) does not count as filed.
+    writeFileSync(join(work, 'filed.log'), 'm1\nm2');
     const folder = new ImportFolder({ dir: join(dir, 'in'), workDir: work });
-    // Crash state A: marker and .ready written, rename not done.
-    writeFileSync(join(work, 'm1.ready'), 'MSH|m1');
-    writeFileSync(join(work, 'm1.filed'), 'x');
+    expect(folder.isFiled('m2')).toBe(false);
+    expect(readFileSync(join(work, 'filed.log'), 'utf8')).toBe('m1\n');
     expect(folder.file('m1', enc('MSH|m1'))).toMatchObject({ written: true });
     expect(readFileSync(join(dir, 'in', 'm1.hl7'), 'utf8')).toBe('MSH|m1');
-    // Crash state B: a partial write and no marker: nothing reached the EMR, so it is written whole.
-    writeFileSync(join(work, 'm2.partial'), 'MSH|m');
     expect(folder.file('m2', enc('MSH|m2-complete'))).toMatchObject({ written: true });
     expect(readFileSync(join(dir, 'in', 'm2.hl7'), 'utf8')).toBe('MSH|m2-complete');
-    expect(readdirSync(work).sort()).toEqual(['m1.filed', 'm2.filed']);
+    expect(readdirSync(work)).toEqual(['filed.log']);
+    expect(readFileSync(join(work, 'filed.log'), 'utf8')).toBe('m1\nm2\n');
+    // A new instance (a restart) reads the same journal.
+    rmSync(join(dir, 'in', 'm2.hl7'));
+    expect(new ImportFolder({ dir: join(dir, 'in'), workDir: work }).file('m2', enc('x')).written).toBe(false);
+  });
+
+  it('takes the marker files of earlier versions into the journal', () => {
+    const dir = temp();
+    const work = join(dir, 'work');
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'r1.ready'), 'MSH|r1'); // marker and .ready: only the final rename was missing
+    writeFileSync(join(work, 'r1.filed'), '');
+    writeFileSync(join(work, 'd1.filed'), ''); // marker only: filed (and consumed by the EMR)
+    writeFileSync(join(work, 'n1.ready'), 'MSH|stale'); // .ready without marker: never filed
+    const folder = new ImportFolder({ dir: join(dir, 'in'), workDir: work });
+    expect(readdirSync(work).sort()).toEqual(['filed.log', 'r1.partial']);
+    expect([folder.isFiled('r1'), folder.isFiled('d1'), folder.isFiled('n1')]).toEqual([true, true, false]);
+    expect(folder.file('r1', enc('x'))).toMatchObject({ written: true });
+    expect(readFileSync(join(dir, 'in', 'r1.hl7'), 'utf8')).toBe('MSH|r1');
+    expect(folder.file('d1', enc('x')).written).toBe(false);
+    expect(folder.file('n1', enc('MSH|n1')).written).toBe(true);
+    expect(readFileSync(join(dir, 'in', 'n1.hl7'), 'utf8')).toBe('MSH|n1');
   });
 });
 
 describe('ImportFolder.fileMany (group commit)', () => {
-  it('files a batch once per messageId, resumes each crash state like file(), and leaves only markers behind', async () => {
+  it('files a batch once per messageId, resumes each crash state like file(), and leaves only the journal behind', async () => {
     const dir = temp();
     const work = join(dir, 'work');
-    const folder = new ImportFolder({ dir: join(dir, 'in'), workDir: work });
+    mkdirSync(work, { recursive: true });
     // Crash states left by an earlier, interrupted batch:
-    writeFileSync(join(work, 'r1.ready'), 'MSH|r1'); // marker and .ready: only the final rename is missing
-    writeFileSync(join(work, 'r1.filed'), '');
-    writeFileSync(join(work, 'p1.partial'), 'MSH|p'); // a partial write, no marker: nothing reached the EMR
-    writeFileSync(join(work, 'd1.filed'), ''); // marker only: filed earlier (and consumed by the EMR)
-    writeFileSync(join(work, 'n1.ready'), 'MSH|stale'); // .ready without marker: redone from the new bytes
+    writeFileSync(join(work, 'r1.partial'), 'MSH|r1'); // journalled: only the final rename is missing
+    writeFileSync(join(work, 'p1.partial'), 'MSH|p'); // a partial write, not journalled: nothing reached the EMR
+    writeFileSync(join(work, 'filed.log'), 'r1\nd1\n'); // d1: filed earlier (and consumed by the EMR)
+    const folder = new ImportFolder({ dir: join(dir, 'in'), workDir: work });
     const out = await folder.fileMany(
       [
         { messageId: 'r1', bytes: enc('MSH|r1') },
@@ -72,7 +97,8 @@ describe('ImportFolder.fileMany (group commit)', () => {
     const read = (f: string): string => readFileSync(join(dir, 'in', f), 'utf8');
     expect(readdirSync(join(dir, 'in')).sort()).toEqual(['a_1.hl7', 'n1.hl7', 'p1.hl7', 'r1.hl7']);
     expect([read('a_1.hl7'), read('n1.hl7'), read('p1.hl7'), read('r1.hl7')]).toEqual(['MSH|a1', 'MSH|n1', 'MSH|p1-complete', 'MSH|r1']);
-    expect(readdirSync(work).sort()).toEqual(['a_1.filed', 'd1.filed', 'n1.filed', 'p1.filed', 'r1.filed']);
+    expect(readdirSync(work)).toEqual(['filed.log']);
+    expect(readFileSync(join(work, 'filed.log'), 'utf8').split('\n').sort()).toEqual(['', 'a_1', 'd1', 'n1', 'p1', 'r1']);
     // The EMR consumed everything; the same batch again files nothing, and file() agrees with fileMany().
     for (const f of readdirSync(join(dir, 'in'))) rmSync(join(dir, 'in', f));
     expect((await folder.fileMany([{ messageId: 'p1', bytes: enc('x') }, { messageId: 'a/1', bytes: enc('x') }])).map((o) => o.written)).toEqual([false, false]);

@@ -315,7 +315,7 @@ describe('import pipeline', () => {
       const db = new Database(join(dir, 'agent.db'), { readonly: true });
       try {
         const states = db.prepare("SELECT count(*) AS n FROM import_letters WHERE state IN ('opened', 'delivered', 'matched', 'filed', 'rejected')").get() as { n: number };
-        return states.n > 0 || (existsSync(join(dir, 'emr-work')) && readdirSync(join(dir, 'emr-work')).some((f) => !f.endsWith('.filed')));
+        return states.n > 0 || (existsSync(join(dir, 'emr-work')) && readdirSync(join(dir, 'emr-work')).some((f) => f !== 'filed.log'));
       } finally {
         db.close();
       }
@@ -349,8 +349,8 @@ describe('import pipeline', () => {
     expect(receipts.filter((r) => r.endsWith('.imported')).length).toBe(expected.length);
     expect(receipts.filter((r) => r.endsWith('.delivered')).length).toBe(N);
     expect(receipts.filter((r) => r.endsWith('.rejected')).length).toBe(0);
-    // Nothing left half-done in the work folder: only markers.
-    expect(readdirSync(join(dir, 'emr-work')).every((f) => f.endsWith('.filed'))).toBe(true);
+    // Nothing left half-done in the work folder: only the journal of filed ids.
+    expect(readdirSync(join(dir, 'emr-work'))).toEqual(['filed.log']);
     // Without kills, and kills that land inside a batch's steps, this test would prove nothing.
     expect(kills).toBeGreaterThanOrEqual(3);
     expect(midwayKills).toBeGreaterThanOrEqual(1);
