@@ -83,8 +83,15 @@ export function integer(value: number | Uint8Array): Uint8Array {
   return tlv(0x02, bytes);
 }
 
-/** A DER OBJECT IDENTIFIER from its dotted form. */
+/** Encoded OIDs by dotted form: a receipt or envelope writes a dozen, the same ones every time. */
+const oidCache = new Map<string, Uint8Array>();
+/** Bound on {@link oidCache}: dotted forms can come from a received message (its content type). */
+const OID_CACHE_LIMIT = 256;
+
+/** A DER OBJECT IDENTIFIER from its dotted form. The result is shared: callers must not write into it. */
 export function oid(dotted: string): Uint8Array {
+  const cached = oidCache.get(dotted);
+  if (cached) return cached;
   const arcs = dotted.split('.').map((arc) => BigInt(arc));
   if (arcs.length < 2) throw new RangeError(`oid: '${dotted}' has fewer than two arcs`);
   const out: number[] = [];
@@ -94,7 +101,9 @@ export function oid(dotted: string): Uint8Array {
     for (let n = arc >> 7n; n > 0n; n >>= 7n) chunk.unshift(Number(n & 0x7fn) | 0x80);
     out.push(...chunk);
   }
-  return tlv(0x06, Uint8Array.from(out));
+  const encoded = tlv(0x06, Uint8Array.from(out));
+  if (oidCache.size < OID_CACHE_LIMIT) oidCache.set(dotted, encoded);
+  return encoded;
 }
 
 /** A GeneralizedTime in the DER form `YYYYMMDDHHMMSSZ` (seconds precision, UTC). */
