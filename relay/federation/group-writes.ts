@@ -2,7 +2,7 @@
  * Group commit for writes that arrive one request at a time: calls made within `delayMs` of the
  * first of a group are written together by one `write` (one transaction, so one durable commit
  * instead of one each), and every caller gets its own answer once that write is done. A failed
- * write fails every call of its group.
+ * write (rejected or thrown), or one that does not answer each item, fails every call of its group.
  */
 export interface GroupWritesOptions {
   /** How long the first call of a group waits for others, ms. Default 2; 0: the end of the current event-loop turn. */
@@ -32,8 +32,18 @@ export function groupWrites<T, R>(write: (items: T[]) => Promise<R[]>, options: 
     immediate = undefined;
     const calls = group;
     group = [];
-    write(calls.map((c) => c.item)).then(
-      (answers) => calls.forEach((c, i) => c.resolve(answers[i]!)),
+    // A `write` that throws instead of rejecting fails its group too: thrown from a timer it would
+    // crash the process and leave every caller waiting.
+    new Promise<R[]>((resolve) => resolve(write(calls.map((c) => c.item)))).then(
+      (answers) => {
+        // Answers matched by position: a short or long list would hand callers each other's answers.
+        if (!Array.isArray(answers) || answers.length !== calls.length) {
+          const error = new TypeError(`groupWrites: write answered ${Array.isArray(answers) ? answers.length : typeof answers} for ${calls.length} item(s)`);
+          for (const c of calls) c.reject(error);
+          return;
+        }
+        calls.forEach((c, i) => c.resolve(answers[i]!));
+      },
       (error: unknown) => calls.forEach((c) => c.reject(error)),
     );
   };
