@@ -393,8 +393,11 @@ export function startForwarder(config: ResolvedConfig, options: ForwarderOptions
         await signPendingEvents(config).catch((error: unknown) => reportError(new Error(`signing timeline events: ${(error as Error).message}`)));
         const stalled = (await store.stalledOutbound(config.now() - giveUpMs, 4 * concurrency)).filter((item) => !claimed.has(keyOf(item)));
         for (const item of stalled) {
+          const outcome = await givenUp(item, `not forwarded within ${Math.round(giveUpMs / 1000)} s; federation gave up (last error: ${item.lastError ?? 'none'})`);
+          // Claimed only once there is an outcome to record: a claim whose signing failed would
+          // never be recorded, so never released, and this process would not give up on it again.
           claimed.add(keyOf(item));
-          record(await givenUp(item, `not forwarded within ${Math.round(giveUpMs / 1000)} s; federation gave up (last error: ${item.lastError ?? 'none'})`));
+          record(outcome);
         }
       } catch (error) {
         reportError(error);
