@@ -7,18 +7,18 @@ import { sealEnvelope, TrustStore } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
 import { choosePayloadForm, DirectoryClient, DirectoryError, producePayload, relayDirectories } from '@sealpost/sdk/directory';
 import type { CertificateChange, PayloadType, ResolvedAddress } from '@sealpost/sdk/directory';
-import { TransportError } from '@sealpost/sdk/transport';
-import type { TransportErrorKind } from '@sealpost/sdk/transport';
 import { convertFhirToHl7v2 } from '@sealpost/sdk/fhir';
 import type { CliIo, CommandGroup } from '../io.js';
 import { UsageError } from '../io.js';
 import { loadIdentity, readCertificates, reportError, trustFrom } from './crypto-io.js';
 import { describeTransportError, progressReporter, relayClient } from './relay-io.js';
-import { confirmSent, dropSendingCopy, keepSendingCopy, sendingCopyPath, sentCopyPath } from './sent-copy.js';
+import { resumeSending } from './send-resume.js';
+import { confirmSent, dropSendingCopy, isRefusal, keepSendingCopy, sendingCopyPath, sentCopyPath } from './sent-copy.js';
 
 const usage = `Usage: sealpost send --relay URL --id DIR --to ADDRESS FILE [--trust CA.pem …] [--directory URL …]
                      [--patient P.json --author PRACTITIONER.json --organization ORG.json [--title T]]
                      [--to-cert CERT.pem] [--receipt] [--media-type TYPE] [--json] [--passphrase-file F]
+       sealpost send --resume --relay URL --id DIR [--trust CA.pem …] [--json] [--passphrase-file F]
 
 Seals FILE (signed by the identity in DIR, encrypted to the recipient and to the sender) and submits
 it to the relay, which delivers or forwards it to ADDRESS. Prints the messageId once the relay has
@@ -42,14 +42,21 @@ retries, a crash) the copy stays in DIR/sending/ and the exit code is 1: \`sealp
 MESSAGE_ID\` says whether the relay holds the message (the messageId is its idempotency key, so it
 holds it at most once) and, if it does, moves the copy to DIR/sent/.
 
+--resume resubmits every copy left in DIR/sending/, byte for byte under its original messageId, to
+the recipients its signed header names (the copy is opened with the identity's own key and must be
+a message it sealed, chaining to --trust). Safe whatever happened the first time: the relay dedupes
+by messageId and digest until it purges the message, so a message it holds is answered as before
+and delivered once (past that window the recipient's replay check refuses a second copy).
+Each accepted copy moves to DIR/sent/ and its messageId is printed; a refused one is removed; one
+that is unreadable, expired or whose outcome is unknown again stays. Exit 0 when every copy was
+accepted (or none waited), else 1. --json: {"resent":[…]}, one entry per copy with its outcome
+(accepted, refused, unknown, unreadable) and the relay's answer or the error.
+
 Payload form: a letter (.pdf, .txt, .html, .rtf) with --patient, --author and --organization (FHIR
 JSON) is sent as the best form the recipient accepts: FHIR document, else HL7 v2 REF^I12 level 2,
 else level 1 (PDF letters only). A FHIR document Bundle (.json) goes as is, or as REF^I12 level 2
 when the recipient does not take FHIR. Anything else goes as is (--media-type).
 `;
-
-/** Refusals: the relay did not take the message, so its copy is removed (network, server and digest leave the outcome unknown). */
-const REFUSED = new Set<TransportErrorKind>(['auth', 'quota', 'conflict', 'not-found', 'rejected']);
 
 const LETTER_TYPES: Record<string, string> = { '.pdf': 'application/pdf', '.txt': 'text/plain', '.html': 'text/html', '.htm': 'text/html', '.rtf': 'application/rtf' };
 const KNOWN_FILE = 'known-certificates.json';
@@ -141,8 +148,20 @@ export const sendCommand: CommandGroup = {
         'media-type': { type: 'string' },
         json: { type: 'boolean' },
         'passphrase-file': { type: 'string' },
+        resume: { type: 'boolean' },
       },
     });
+    if (values.resume) {
+      if (!values.relay || !values.id || positionals.length !== 0 || values.to || values['to-cert']) throw new UsageError('send --resume needs --relay and --id, and takes no FILE, --to or --to-cert (the copies name their recipients)');
+      try {
+        const sender = await loadIdentity(io, values.id, values['passphrase-file']);
+        const trust = values.trust?.length ? await trustFrom(io, values.trust) : identityTrust(sender);
+        return await resumeSending(io, { idDir: resolve(io.cwd, values.id), relay: values.relay, sender, trust, json: values.json ?? false });
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        return reportError(io, 'send', error);
+      }
+    }
     if (!values.relay || !values.id || !values.to || positionals.length !== 1) throw new UsageError('send needs --relay, --id, --to and one FILE');
     const file = positionals[0]!;
     try {
@@ -192,7 +211,7 @@ export const sendCommand: CommandGroup = {
       try {
         answer = await client.submit(envelope, { messageId, to: [values.to], onProgress: values.json ? undefined : progressReporter(io, 'upload') });
       } catch (error) {
-        if (error instanceof TransportError && REFUSED.has(error.kind)) await dropSendingCopy(idDir, messageId);
+        if (isRefusal(error)) await dropSendingCopy(idDir, messageId);
         else
           io.stderr(
             `sealpost send: whether the relay accepted ${messageId} is unknown; your sealed copy stays at ${sendingCopyPath(idDir, messageId)}.\n` +

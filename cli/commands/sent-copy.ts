@@ -16,7 +16,17 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TransportError } from '@sealpost/sdk/transport';
+import type { TransportErrorKind } from '@sealpost/sdk/transport';
 import { moveDurably, syncFolder, writeDurably } from './write-durably.js';
+
+/** Refusals: the relay did not take the message, so its copy is removed (network, server and digest leave the outcome unknown). */
+const REFUSED = new Set<TransportErrorKind>(['auth', 'quota', 'conflict', 'not-found', 'rejected']);
+
+/** Whether a submission's error is the relay refusing the message (nothing was sent), not an unknown outcome. */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof TransportError && REFUSED.has(error.kind);
+}
 
 /** Where the sender's copy of a message the relay accepted is kept: DIR/sent/MESSAGE_ID.p7m. */
 export function sentCopyPath(idDir: string, messageId: string): string {
