@@ -14,6 +14,10 @@ export interface RelayConfig {
   maxSubmissionBytes?: number;
   /** Chunk size the relay proposes for uploads and stores content in, bytes. Default 4 MiB. */
   chunkBytes?: number;
+  /** Largest envelope an inbox page carries inline (`include=envelope`), bytes. Default 256 KiB. */
+  inlineEnvelopeBytes?: number;
+  /** Most envelope bytes one inbox page carries inline, bytes. Default 8 MiB. */
+  inlinePageBytes?: number;
   /** Unacknowledged messages expire after this long, ms. Default 5 days. */
   expiryMs?: number;
   /** Acknowledged messages are purged after this long, ms. Default 7 days. */
@@ -73,6 +77,8 @@ export function resolveConfig(config: RelayConfig): ResolvedConfig {
     maxEnvelopeBytes: 64 * 1024 * 1024,
     maxSubmissionBytes: 1024 * 1024 * 1024,
     chunkBytes: 4 * 1024 * 1024,
+    inlineEnvelopeBytes: 256 * 1024,
+    inlinePageBytes: 8 * 1024 * 1024,
     expiryMs: 5 * 86_400_000,
     retentionMs: 7 * 86_400_000,
     tokenTtlMs: 15 * 60_000,

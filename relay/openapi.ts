@@ -84,6 +84,7 @@ export function openApiDocument(): Record<string, unknown> {
             submittedAt: { type: 'string', format: 'date-time' },
             expiresAt: { type: 'string', format: 'date-time' },
             acknowledgedAt: { type: ['string', 'null'], format: 'date-time' },
+            envelope: { type: 'string', contentEncoding: 'base64url', description: 'the envelope bytes, only with include=envelope, on unacknowledged items of at most 256 KiB while the page holds at most 8 MiB of them (docs/protocol.md §7–§8); download the others' },
           },
         },
       },
@@ -180,7 +181,12 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'List the inbox, oldest first',
           security: bearer,
-          parameters: [address, { name: 'cursor', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } }],
+          parameters: [
+            address,
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+            { name: 'include', in: 'query', schema: { type: 'string', enum: ['envelope'] }, description: 'envelope: small unacknowledged envelopes travel in the listing (`envelope` of an item)' },
+          ],
           responses: {
             200: { description: 'page', ...json({ type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/InboxItem' } }, nextCursor: { type: ['string', 'null'] } } }) },
             '4XX': problem,
@@ -197,6 +203,29 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/mailboxes/{address}/messages/{messageId}/ack': {
         post: { summary: 'Acknowledge (the recipient has stored the message)', security: bearer, parameters: [address, messageId], responses: { 200: { description: 'acknowledged' }, '4XX': problem } },
+      },
+      '/v1/mailboxes/{address}/acks': {
+        post: {
+          summary: 'Acknowledge up to 1000 messages in one commit; idempotent like the single acknowledgement',
+          security: bearer,
+          parameters: [address],
+          requestBody: json({ type: 'object', required: ['messageIds'], properties: { messageIds: { type: 'array', minItems: 1, maxItems: 1000, uniqueItems: true, items: { type: 'string', pattern: '^[A-Za-z0-9._~-]{1,128}$' } } } }),
+          responses: {
+            200: {
+              description: 'per messageId: acknowledged (with the time that stands) or not in this mailbox',
+              ...json({
+                type: 'object',
+                required: ['acknowledged', 'notFound'],
+                properties: {
+                  acknowledged: { type: 'array', items: { type: 'object', required: ['messageId', 'acknowledgedAt'], properties: { messageId: { type: 'string' }, acknowledgedAt: { type: 'string', format: 'date-time' } } } },
+                  notFound: { type: 'array', items: { type: 'string' } },
+                },
+              }),
+            },
+            '4XX': problem,
+            '5XX': problem,
+          },
+        },
       },
       '/v1/messages/{messageId}/timeline': {
         get: {

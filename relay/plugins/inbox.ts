@@ -1,7 +1,9 @@
 /**
- * The recipient's side (docs/protocol.md §7): paged inbox listing, download with HTTP Range so a
- * broken download resumes, and acknowledgement. A token only opens its own mailbox: any other
- * address in the path is 403, and another mailbox's messageId looks exactly like a missing one.
+ * The recipient's side (docs/protocol.md §7): paged inbox listing (optionally carrying small
+ * envelopes, so collecting a small letter costs no download), download with HTTP Range so a broken
+ * download resumes, and acknowledgement, one message or many in one commit. A token only opens its
+ * own mailbox: any other address in the path is 403, and another mailbox's messageId looks exactly
+ * like a missing one.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
@@ -23,8 +25,13 @@ const itemSchema = {
     submittedAt: { type: 'string' },
     expiresAt: { type: 'string' },
     acknowledgedAt: { type: ['string', 'null'] },
+    /** base64url of the envelope, only with `include=envelope` and only on the items that carry it. */
+    envelope: { type: 'string' },
   },
 } as const;
+
+/** Most messageIds in one bulk acknowledgement (docs/protocol.md §8). */
+export const MAX_BULK_ACKS = 1000;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -62,12 +69,19 @@ export const inboxPlugin: FastifyPluginAsync = async (app) => {
     properties: { address: { type: 'string', pattern: ADDRESS_PATTERN, maxLength: 254 }, messageId: { type: 'string', pattern: MESSAGE_ID_PATTERN } },
   } as const;
 
-  app.get<{ Params: { address: string }; Querystring: { cursor?: string; limit?: number } }>(
+  const { inlineEnvelopeBytes, inlinePageBytes } = app.relay;
+  const addressParams = { type: 'object', required: ['address'], properties: { address: { type: 'string', pattern: ADDRESS_PATTERN, maxLength: 254 } } } as const;
+
+  app.get<{ Params: { address: string }; Querystring: { cursor?: string; limit?: number; include?: 'envelope' } }>(
     '/v1/mailboxes/:address/messages',
     {
       schema: {
-        params: { type: 'object', required: ['address'], properties: { address: { type: 'string', pattern: ADDRESS_PATTERN, maxLength: 254 } } },
-        querystring: { type: 'object', additionalProperties: false, properties: { cursor: { type: 'string', pattern: '^[0-9]{1,15}$' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
+        params: addressParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { cursor: { type: 'string', pattern: '^[0-9]{1,15}$' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, include: { type: 'string', enum: ['envelope'] } },
+        },
         response: {
           200: { type: 'object', required: ['items', 'nextCursor'], additionalProperties: false, properties: { items: { type: 'array', items: itemSchema }, nextCursor: { type: ['string', 'null'] } } },
           '4xx': problemSchema,
@@ -77,8 +91,23 @@ export const inboxPlugin: FastifyPluginAsync = async (app) => {
     async (request) => {
       const mailbox = ownMailbox(request);
       const limit = request.query.limit ?? 100;
-      const items = await store.listInbox(mailbox, Number(request.query.cursor ?? 0), limit, app.relay.now());
+      const now = app.relay.now();
+      const items = await store.listInbox(mailbox, Number(request.query.cursor ?? 0), limit, now);
       const last = items.at(-1);
+      let contents: Map<string, Uint8Array> | undefined;
+      if (request.query.include === 'envelope') {
+        // Unacknowledged items only (an acknowledged one is already stored on the recipient's
+        // side), each small enough, in listing order while the page's budget lasts: the answer
+        // stays a bounded JSON document however large the messages are.
+        const inline: string[] = [];
+        let total = 0;
+        for (const i of items) {
+          if (i.acknowledgedAt !== null || i.size > inlineEnvelopeBytes || total + i.size > inlinePageBytes) continue;
+          inline.push(i.messageId);
+          total += i.size;
+        }
+        if (inline.length > 0) contents = await store.readContents(mailbox, inline, now);
+      }
       return {
         items: items.map((i) => ({
           messageId: i.messageId,
@@ -88,6 +117,7 @@ export const inboxPlugin: FastifyPluginAsync = async (app) => {
           submittedAt: iso(i.submittedAt),
           expiresAt: iso(i.expiresAt),
           acknowledgedAt: i.acknowledgedAt === null ? null : iso(i.acknowledgedAt),
+          ...envelopeOf(contents?.get(i.messageId)),
         })),
         // The cursor is the delivery sequence number: opaque to clients, stable under new arrivals.
         nextCursor: items.length === limit && last ? String(last.seq) : null,
@@ -132,4 +162,52 @@ export const inboxPlugin: FastifyPluginAsync = async (app) => {
       return { messageId: request.params.messageId, acknowledgedAt: iso(at) };
     },
   );
+
+  app.post<{ Params: { address: string }; Body: { messageIds: string[] } }>(
+    '/v1/mailboxes/:address/acks',
+    {
+      schema: {
+        params: addressParams,
+        body: {
+          type: 'object',
+          required: ['messageIds'],
+          additionalProperties: false,
+          properties: { messageIds: { type: 'array', minItems: 1, maxItems: MAX_BULK_ACKS, uniqueItems: true, items: { type: 'string', pattern: MESSAGE_ID_PATTERN } } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['acknowledged', 'notFound'],
+            additionalProperties: false,
+            properties: {
+              acknowledged: {
+                type: 'array',
+                items: { type: 'object', required: ['messageId', 'acknowledgedAt'], additionalProperties: false, properties: { messageId: { type: 'string' }, acknowledgedAt: { type: 'string' } } },
+              },
+              notFound: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          '4xx': problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const mailbox = ownMailbox(request);
+      const { messageIds } = request.body;
+      const at = await store.acknowledgeMany(mailbox, messageIds, app.relay.now());
+      const acknowledged: { messageId: string; acknowledgedAt: string }[] = [];
+      const notFound: string[] = [];
+      messageIds.forEach((messageId, i) => {
+        const when = at[i];
+        if (when === undefined) notFound.push(messageId);
+        else acknowledged.push({ messageId, acknowledgedAt: iso(when) });
+      });
+      return { acknowledged, notFound };
+    },
+  );
 };
+
+/** The `envelope` member of a listed item that carries its content (base64url, as the protocol's other bytes in JSON). */
+function envelopeOf(content: Uint8Array | undefined): { envelope?: string } {
+  return content ? { envelope: Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('base64url') } : {};
+}

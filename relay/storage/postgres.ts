@@ -490,6 +490,58 @@ class PostgresStore implements RelayStore {
     });
   }
 
+  async readContents(mailbox: string, messageIds: readonly string[], now: number): Promise<Map<string, Uint8Array>> {
+    const contents = new Map<string, Uint8Array>();
+    if (messageIds.length === 0) return contents;
+    const rows = await wrap(
+      'readContents',
+      async () =>
+        (
+          await this.#pool.query<{ message_id: string; blob_id: string; size: number; data: Buffer | null }>(
+            `SELECT m.message_id, m.blob_id, m.size, m.data FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+             WHERE d.mailbox = $1 AND d.message_id = ANY($2::text[]) AND (d.acked_at IS NOT NULL OR d.expires_at > $3)`,
+            [mailbox, messageIds, now],
+          )
+        ).rows,
+    );
+    for (const row of rows) {
+      if (row.data || row.size === 0) {
+        contents.set(row.message_id, row.data ? bytes(row.data) : new Uint8Array(0));
+        continue;
+      }
+      // Content in blob chunks (a chunked upload, or a body larger than one chunk when it came).
+      const whole = new Uint8Array(row.size);
+      let at = 0;
+      for await (const piece of this.readBlob(row.blob_id, 0, row.size - 1)) {
+        whole.set(piece, at);
+        at += piece.length;
+      }
+      if (at === row.size) contents.set(row.message_id, whole);
+    }
+    return contents;
+  }
+
+  async acknowledgeMany(mailbox: string, messageIds: readonly string[], now: number): Promise<(number | undefined)[]> {
+    if (messageIds.length === 0) return [];
+    const rows = await wrap(
+      'acknowledgeMany',
+      async () =>
+        (
+          // One statement, one commit. The rows are locked in seq order first, so two relay
+          // processes acknowledging overlapping sets wait for each other instead of deadlocking.
+          await this.#pool.query<{ message_id: string; acked_at: number }>(
+            `WITH locked AS (
+               SELECT seq FROM deliveries WHERE mailbox = $1 AND message_id = ANY($2::text[]) AND (acked_at IS NOT NULL OR expires_at > $3) ORDER BY seq FOR UPDATE
+             )
+             UPDATE deliveries d SET acked_at = COALESCE(d.acked_at, $3) FROM locked WHERE d.seq = locked.seq RETURNING d.message_id, d.acked_at`,
+            [mailbox, messageIds, now],
+          )
+        ).rows,
+    );
+    const at = new Map(rows.map((r) => [r.message_id, r.acked_at]));
+    return messageIds.map((id) => at.get(id));
+  }
+
   async dueOutbound(now: number, limit: number): Promise<OutboundItem[]> {
     return wrap('dueOutbound', async () =>
       (

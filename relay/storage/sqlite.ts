@@ -363,6 +363,12 @@ class SqliteStore implements RelayStore {
          FROM deliveries d JOIN messages m ON m.message_id = d.message_id
          WHERE d.mailbox = ? AND d.message_id = ? AND (d.acked_at IS NOT NULL OR d.expires_at > ?)`,
       ),
+      contentOf: p(
+        `SELECT m.message_id, m.blob_id, m.size, m.data FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+         WHERE d.mailbox = ? AND d.message_id = ? AND (d.acked_at IS NOT NULL OR d.expires_at > ?)`,
+      ),
+      ackGet: p('SELECT acked_at, expires_at FROM deliveries WHERE mailbox = ? AND message_id = ?'),
+      ackSet: p('UPDATE deliveries SET acked_at = ? WHERE mailbox = ? AND message_id = ?'),
       chunkIndex: p('SELECT seq, byte_offset FROM blob_chunks WHERE blob_id = ? AND byte_offset + length(data) > ? AND byte_offset <= ? ORDER BY seq'),
       chunkData: p('SELECT data FROM blob_chunks WHERE blob_id = ? AND seq = ?'),
     };
@@ -650,19 +656,50 @@ class SqliteStore implements RelayStore {
     });
   }
 
+  async readContents(mailbox: string, messageIds: readonly string[], now: number): Promise<Map<string, Uint8Array>> {
+    const contents = new Map<string, Uint8Array>();
+    const rows = await wrap('readContents', () =>
+      messageIds.map((id) => this.#s.contentOf!.get(mailbox, id, now) as { message_id: string; blob_id: string; size: number; data: Buffer | null } | undefined),
+    );
+    for (const row of rows) {
+      if (!row) continue;
+      if (row.data || row.size === 0) {
+        contents.set(row.message_id, row.data ? new Uint8Array(row.data.buffer, row.data.byteOffset, row.data.byteLength) : new Uint8Array(0));
+        continue;
+      }
+      // Content in blob chunks (a chunked upload, or a body larger than one chunk when it came).
+      const whole = new Uint8Array(row.size);
+      let at = 0;
+      for await (const piece of this.readBlob(row.blob_id, 0, row.size - 1)) {
+        whole.set(piece, at);
+        at += piece.length;
+      }
+      if (at === row.size) contents.set(row.message_id, whole);
+    }
+    return contents;
+  }
+
   async acknowledge(mailbox: string, messageId: string, now: number): Promise<number | undefined> {
-    return wrap('acknowledge', () =>
+    return (await this.#acknowledge('acknowledge', mailbox, [messageId], now))[0];
+  }
+
+  async acknowledgeMany(mailbox: string, messageIds: readonly string[], now: number): Promise<(number | undefined)[]> {
+    return this.#acknowledge('acknowledgeMany', mailbox, messageIds, now);
+  }
+
+  #acknowledge(what: string, mailbox: string, messageIds: readonly string[], now: number): Promise<(number | undefined)[]> {
+    return wrap(what, () =>
       this.#db
-        .transaction((): number | undefined => {
-          const row = this.#db.prepare('SELECT acked_at, expires_at FROM deliveries WHERE mailbox = ? AND message_id = ?').get(mailbox, messageId) as
-            | { acked_at: number | null; expires_at: number }
-            | undefined;
-          if (!row) return undefined;
-          if (row.acked_at !== null) return row.acked_at;
-          if (row.expires_at <= now) return undefined;
-          this.#db.prepare('UPDATE deliveries SET acked_at = ? WHERE mailbox = ? AND message_id = ?').run(now, mailbox, messageId);
-          return now;
-        })
+        .transaction(() =>
+          messageIds.map((messageId): number | undefined => {
+            const row = this.#s.ackGet!.get(mailbox, messageId) as { acked_at: number | null; expires_at: number } | undefined;
+            if (!row) return undefined;
+            if (row.acked_at !== null) return row.acked_at;
+            if (row.expires_at <= now) return undefined;
+            this.#s.ackSet!.run(now, mailbox, messageId);
+            return now;
+          }),
+        )
         .immediate(),
     );
   }

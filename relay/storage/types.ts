@@ -259,8 +259,21 @@ export interface RelayStore {
   /** Deliveries of a mailbox after `afterSeq`, oldest first, unexpired, at most `limit`. */
   listInbox(mailbox: string, afterSeq: number, limit: number, now: number): Promise<InboxItem[]>;
   getDelivery(mailbox: string, messageId: string, now: number): Promise<StoredDelivery | undefined>;
+  /**
+   * The whole content of some deliveries of a mailbox, messageId → bytes, read for an inbox page
+   * that carries its envelopes (docs/protocol.md §7, `include=envelope`). Ids the mailbox does not
+   * hold (any more, or expired at `now`) are left out. The caller bounds the total size: this
+   * reads every byte it is asked for into memory.
+   */
+  readContents(mailbox: string, messageIds: readonly string[], now: number): Promise<Map<string, Uint8Array>>;
   /** Marks a delivery acknowledged (idempotent); undefined when the mailbox has no such message. */
   acknowledge(mailbox: string, messageId: string, now: number): Promise<number | undefined>;
+  /**
+   * {@link acknowledge} for several deliveries of one mailbox in ONE transaction (one durable
+   * commit): answers in the order of `messageIds`, each the time that stands (the first
+   * acknowledgement's) or undefined when the mailbox has no such message (or it expired).
+   */
+  acknowledgeMany(mailbox: string, messageIds: readonly string[], now: number): Promise<(number | undefined)[]>;
   /** Queued forwards whose next attempt is due (not forwarded, not failed), oldest first. */
   dueOutbound(now: number, limit: number): Promise<OutboundItem[]>;
   /** Every outbound row (tests and operators). */

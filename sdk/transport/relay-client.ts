@@ -1,7 +1,7 @@
 import type { Identity } from '../crypto/identity.js';
 import { TransportError, kindOfStatus } from './errors.js';
 import type { Problem } from './errors.js';
-import { contentDigest, toBase64Url } from './internal/base64.js';
+import { contentDigest, fromBase64Url, toBase64Url } from './internal/base64.js';
 import { DEFAULT_RETRY, backoffDelay, sleep as defaultSleep } from './internal/retry.js';
 import type { RetryPolicy } from './internal/retry.js';
 import type { SendReceiptOptions, SendReceiptResult, Timeline } from './timeline-types.js';
@@ -65,7 +65,35 @@ export interface InboxEntry {
   submittedAt: string;
   expiresAt: string;
   acknowledgedAt: string | null;
+  /**
+   * The envelope itself, when the page carries it (`include: 'envelope'`: the relay inlines
+   * unacknowledged envelopes up to a size, within a budget per page); checked against `digest`.
+   * Absent: {@link RelayClient.download} it.
+   */
+  envelope?: Uint8Array;
 }
+
+/** Options for {@link RelayClient.listInbox}. */
+export interface ListInboxOptions {
+  /** Where to go on (`nextCursor` of the previous page); absent or null: the first page. */
+  cursor?: string | null;
+  /** Items per page, 1–1000. Default the relay's (100). */
+  limit?: number;
+  /** `'envelope'`: the page carries small envelopes inline, saving their downloads. Default none. */
+  include?: 'envelope';
+  signal?: AbortSignal;
+}
+
+/** The answer to {@link RelayClient.acknowledgeMany}. */
+export interface AcknowledgeManyResult {
+  /** Acknowledged messages, each with the time that stands (the first acknowledgement's), in the order asked. */
+  acknowledged: { messageId: string; acknowledgedAt: string }[];
+  /** Messages not in this mailbox (never were, purged, or expired unacknowledged), in the order asked. */
+  notFound: string[];
+}
+
+/** Most messageIds the relay takes in one bulk acknowledgement (docs/protocol.md §8). */
+const BULK_ACKS = 1000;
 
 /** One page of the inbox; pass `nextCursor` back for the next one (null: the end). */
 export interface InboxPage {
@@ -96,7 +124,8 @@ interface RequestOptions {
  * Client for a Sealpost relay (docs/protocol.md): logs in with the mailbox identity key, submits
  * envelopes (retrying with exponential backoff and jitter — safe because the messageId is the
  * idempotency key; large ones in resumable chunks), lists the inbox, downloads (resuming with HTTP
- * Range after a broken connection) and acknowledges. Runs in browsers, MV3 workers and Node.
+ * Range after a broken connection) and acknowledges, one message or many at once; a listing may
+ * carry small envelopes inline (`include: 'envelope'`). Runs in browsers, MV3 workers and Node.
  * Failures are {@link TransportError}s whose `kind` is network, auth, quota, conflict, not-found,
  * rejected, server or digest.
  *
@@ -228,17 +257,41 @@ export class RelayClient {
     throw new TransportError('not-found', `upload ${uploadId} vanished before it was committed`, { status: 404 });
   }
 
-  /** One page of the inbox, oldest first. */
-  async listInbox(options: { cursor?: string | null; limit?: number; signal?: AbortSignal } = {}): Promise<InboxPage> {
+  /**
+   * One page of the inbox, oldest first. With `include: 'envelope'` entries the relay inlined carry
+   * their `envelope` bytes, each checked against its `digest` (TransportError `digest` when they
+   * differ); download the others.
+   */
+  async listInbox(options: ListInboxOptions = {}): Promise<InboxPage> {
     const query = new URLSearchParams();
     if (options.cursor) query.set('cursor', options.cursor);
     if (options.limit) query.set('limit', String(options.limit));
+    if (options.include) query.set('include', options.include);
     const qs = query.size > 0 ? `?${query}` : '';
-    return this.#json<InboxPage>('GET', `/v1/mailboxes/${encodeURIComponent(this.#address)}/messages${qs}`, { signal: options.signal });
+    const page = await this.#json<{ items: (Omit<InboxEntry, 'envelope'> & { envelope?: string })[]; nextCursor: string | null }>('GET', `/v1/mailboxes/${encodeURIComponent(this.#address)}/messages${qs}`, {
+      signal: options.signal,
+    });
+    if (!page.items.some((item) => item.envelope !== undefined)) return page as InboxPage;
+    const items = await Promise.all(page.items.map((item) => (item.envelope === undefined ? (item as InboxEntry) : this.#inlined(item as typeof item & { envelope: string }))));
+    return { items, nextCursor: page.nextCursor };
   }
 
-  /** Every inbox entry, page by page. */
-  async *inbox(options: { limit?: number; signal?: AbortSignal } = {}): AsyncIterable<InboxEntry> {
+  /** An entry whose envelope came inline: decoded, and held to the same checks as a download. */
+  async #inlined(item: Omit<InboxEntry, 'envelope'> & { envelope: string }): Promise<InboxEntry> {
+    let envelope: Uint8Array;
+    try {
+      envelope = fromBase64Url(item.envelope);
+    } catch (error) {
+      throw new TransportError('rejected', `listInbox: the envelope of ${item.messageId} is not base64url`, { status: 200, cause: error });
+    }
+    if (envelope.length !== item.size || (await contentDigest(envelope)) !== item.digest) {
+      throw new TransportError('digest', `listInbox: the inline envelope of ${item.messageId} does not match its size ${item.size} and digest ${item.digest}`);
+    }
+    return { ...item, envelope };
+  }
+
+  /** Every inbox entry, page by page (`include` as in {@link listInbox}). */
+  async *inbox(options: { limit?: number; include?: 'envelope'; signal?: AbortSignal } = {}): AsyncIterable<InboxEntry> {
     let cursor: string | null = null;
     do {
       const page: InboxPage = await this.listInbox({ ...options, cursor });
@@ -301,6 +354,28 @@ export class RelayClient {
   /** Acknowledges a message (the caller has stored it). Idempotent. */
   async acknowledge(messageId: string, options: { signal?: AbortSignal } = {}): Promise<{ messageId: string; acknowledgedAt: string }> {
     return this.#json('POST', `/v1/mailboxes/${encodeURIComponent(this.#address)}/messages/${encodeURIComponent(messageId)}/ack`, { signal: options.signal });
+  }
+
+  /**
+   * Acknowledges several messages (the caller has stored them) in one request per 1000, each one
+   * commit on the relay. Idempotent, like {@link acknowledge}; repeated ids are sent once. A
+   * message the mailbox does not hold is listed in `notFound` instead of failing the others.
+   * Throws TypeError for an empty or malformed messageId (the relay would refuse the whole call).
+   */
+  async acknowledgeMany(messageIds: readonly string[], options: { signal?: AbortSignal } = {}): Promise<AcknowledgeManyResult> {
+    const ids = [...new Set(messageIds)];
+    const bad = ids.find((id) => !/^[A-Za-z0-9._~-]{1,128}$/.test(id));
+    if (bad !== undefined) throw new TypeError(`acknowledgeMany: '${bad}' is not a messageId`);
+    const result: AcknowledgeManyResult = { acknowledged: [], notFound: [] };
+    for (let at = 0; at < ids.length; at += BULK_ACKS) {
+      const part = await this.#json<AcknowledgeManyResult>('POST', `/v1/mailboxes/${encodeURIComponent(this.#address)}/acks`, {
+        body: JSON.stringify({ messageIds: ids.slice(at, at + BULK_ACKS) }),
+        signal: options.signal,
+      });
+      result.acknowledged.push(...part.acknowledged);
+      result.notFound.push(...part.notFound);
+    }
+    return result;
   }
 
   /**

@@ -1,0 +1,7 @@
+import { afterAll } from 'vitest';
+import { bulkCollectSuite } from './bulk-collect-suite.js';
+import { sqliteFactory } from './helpers.js';
+
+const factory = sqliteFactory();
+afterAll(() => factory.cleanup());
+bulkCollectSuite(factory);
