@@ -26,6 +26,13 @@ export interface InboxSource {
   fetch(limit: number, options?: { skip?: ReadonlySet<string> }): Promise<InboxItem[]>;
   /** Removes an item; called only once the envelope is durable in the pipeline's store. */
   remove(id: string): Promise<void>;
+  /**
+   * Optional: removes several items at once (the relay's bulk acknowledgement: one request, one
+   * commit), under the same condition as `remove`; the pipeline then uses it instead. When it
+   * rejects, none of them counts as removed in this run (they are fetched again later and
+   * ignored as already stored).
+   */
+  removeMany?(ids: readonly string[]): Promise<void>;
 }
 
 /** A letter rendered into the form the EMR takes. */
@@ -321,13 +328,19 @@ export class ImportPipeline {
         // fetched again next run and ignored as already stored.
         const toRemove = items.filter((item) => !removing.has(item.id));
         for (const item of toRemove) removing.add(item.id);
+        const { source } = this.#options;
         removals.push(
-          settleLimited(toRemove, this.#concurrency, (item) => this.#options.source.remove(item.id)).then((settled) =>
-            settled.forEach((r, i) => {
-              if (r.status === 'fulfilled') removing.delete(toRemove[i]!.id);
-              else failures.push(r.reason);
-            }),
-          ),
+          source.removeMany && toRemove.length > 0
+            ? source.removeMany(toRemove.map((item) => item.id)).then(
+                () => toRemove.forEach((item) => removing.delete(item.id)),
+                (error: unknown) => void failures.push(error),
+              )
+            : settleLimited(toRemove, this.#concurrency, (item) => source.remove(item.id)).then((settled) =>
+                settled.forEach((r, i) => {
+                  if (r.status === 'fulfilled') removing.delete(toRemove[i]!.id);
+                  else failures.push(r.reason);
+                }),
+              ),
         );
         const rows = (unfinished.all() as (ImportRecord & { envelope: Uint8Array; verifiedAt: string | null })[]).filter((r) => !taken.has(r.inboxId));
         for (const r of rows) taken.add(r.inboxId);

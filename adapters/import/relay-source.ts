@@ -1,33 +1,52 @@
-import type { RelayClient } from '@sealpost/sdk/transport';
+import type { InboxEntry, RelayClient } from '@sealpost/sdk/transport';
+import { TransportError } from '@sealpost/sdk/transport';
 import { mapLimited } from '../internal/limit.js';
 import type { InboxItem, InboxSource } from './pipeline.js';
 
 /**
  * The import pipeline's inbox over sdk/transport: `fetch` pages through the mailbox listing for
- * entries not yet acknowledged and downloads them, up to `concurrency` at once (default 8; their
- * relay messageId is the inbox id, results in listing order), leaving out `skip` (items the
- * pipeline is acknowledging); `remove` acknowledges one, which the pipeline does only after the
- * envelope is durable locally. Transport failures surface as
- * `TransportError` and simply end the pipeline's round.
+ * entries not yet acknowledged, with small envelopes carried in the listing itself
+ * (`include: 'envelope'`, docs/protocol.md §7), and downloads the others, up to `concurrency` at
+ * once (default 8; their relay messageId is the inbox id, results in listing order), leaving out
+ * `skip` (items the pipeline is acknowledging). `remove` acknowledges one; `removeMany` (when the
+ * client has `acknowledgeMany`) a whole batch in one request and one relay commit. The pipeline
+ * removes only once the envelopes are durable locally. Transport failures surface as
+ * `TransportError` and simply end the pipeline's round; so does a message the relay no longer
+ * holds when it is acknowledged (`not-found`, as the single acknowledgement's 404).
  */
-export function relayInboxSource(client: Pick<RelayClient, 'listInbox' | 'download' | 'acknowledge'>, options: { pageSize?: number; concurrency?: number } = {}): InboxSource {
-  return {
+export function relayInboxSource(
+  client: Pick<RelayClient, 'listInbox' | 'download' | 'acknowledge'> & Partial<Pick<RelayClient, 'acknowledgeMany'>>,
+  options: { pageSize?: number; concurrency?: number } = {},
+): InboxSource {
+  const source: InboxSource = {
     async fetch(limit: number, fetchOptions: { skip?: ReadonlySet<string> } = {}): Promise<InboxItem[]> {
-      const ids: string[] = [];
+      // A copy as the listing starts: an acknowledgement that completes while a page is on its
+      // way leaves `skip` before that page (listed as unacknowledged) arrives, and the letter
+      // would be fetched again.
+      const skip = new Set(fetchOptions.skip);
+      const entries: InboxEntry[] = [];
       let cursor: string | null = null;
       listing: do {
-        const page = await client.listInbox({ cursor, limit: options.pageSize ?? 100 });
+        const page = await client.listInbox({ cursor, limit: options.pageSize ?? 100, include: 'envelope' });
         for (const entry of page.items) {
-          if (entry.acknowledgedAt !== null || fetchOptions.skip?.has(entry.messageId)) continue;
-          ids.push(entry.messageId);
-          if (ids.length >= limit) break listing;
+          if (entry.acknowledgedAt !== null || skip.has(entry.messageId)) continue;
+          entries.push(entry);
+          if (entries.length >= limit) break listing;
         }
         cursor = page.nextCursor;
       } while (cursor);
-      return mapLimited(ids, options.concurrency ?? 8, async (id) => ({ id, envelope: await client.download(id) }));
+      return mapLimited(entries, options.concurrency ?? 8, async (entry) => ({ id: entry.messageId, envelope: entry.envelope ?? (await client.download(entry.messageId)) }));
     },
     async remove(id: string): Promise<void> {
       await client.acknowledge(id);
     },
   };
+  const { acknowledgeMany } = client;
+  if (acknowledgeMany) {
+    source.removeMany = async (ids: readonly string[]): Promise<void> => {
+      const { notFound } = await acknowledgeMany.call(client, ids);
+      if (notFound.length > 0) throw new TransportError('not-found', `acknowledging ${ids.length} messages: ${notFound.length} no longer in the mailbox (${notFound.slice(0, 3).join(', ')}${notFound.length > 3 ? ', …' : ''})`, { status: 404 });
+    };
+  }
+  return source;
 }
