@@ -9,14 +9,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `sealpost ARGS…` in-process with cwd = the HL7 fixtures folder, capturing its output. */
-export async function sealpost(args: string[], cwd = fixturesDir): Promise<CliResult> {
+/** Runs `sealpost ARGS…` in-process with cwd = the HL7 fixtures folder (default) and the given environment, capturing its output. */
+export async function sealpost(args: string[], cwd = fixturesDir, env: Record<string, string> = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
     stdout: (text) => void (stdout += text),
     stderr: (text) => void (stderr += text),
-    env: {},
+    env,
     cwd,
   });
   return { code, stdout, stderr };

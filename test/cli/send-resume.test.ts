@@ -13,23 +13,19 @@ import { createDevCa, generateIdentity, sealEnvelope, toPem } from '@sealpost/sd
 import type { Identity } from '@sealpost/sdk/crypto';
 import { writeIdentityDir } from '@sealpost/sdk/node';
 import { RelayClient } from '@sealpost/sdk/transport';
-import { runCli } from '../../cli/run.js';
 import { sendingCopyPath, sentCopyPath } from '../../cli/commands/sent-copy.js';
 import { startServer } from '../../relay/server.js';
 import type { RunningServer } from '../../relay/server.js';
 import { openSqliteStore } from '../../relay/storage/sqlite.js';
+import { sealpost as runSealpost } from './helpers.js';
+import type { CliResult } from './helpers.js';
 
 let dir: string;
 let server: RunningServer;
 const PASS = 'send-resume-passphrase';
 const ids: Record<string, Identity> = {};
 
-async function sealpost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { SEALPOST_PASSPHRASE: PASS }, cwd: dir });
-  return { code, stdout, stderr };
-}
+const sealpost = (args: string[]): Promise<CliResult> => runSealpost(args, dir, { SEALPOST_PASSPHRASE: PASS });
 
 /** A relay port nobody listens on: a send there has an unknown outcome. */
 async function closedPort(): Promise<number> {
