@@ -34,14 +34,15 @@ type Outcome =
   | { messageId: string; outcome: 'accepted'; answer: SubmitResult; sentCopy: string }
   | { messageId: string; outcome: 'refused' | 'unknown' | 'unreadable'; error: string; copy: string };
 
-const COPY = /^([0-9A-Za-z._-]+)\.p7m$/;
+/** MESSAGE_ID.p7m, the messageId as the protocol allows it (docs/protocol.md §5); a write in progress (`.NAME.PID.tmp`) does not match. */
+const COPY = /^([A-Za-z0-9._~-]{1,128})\.p7m$/;
 
-/** The copies waiting in DIR/sending/, by messageId (temporary files of a write in progress start with a dot and are skipped). */
+/** The copies waiting in DIR/sending/, by messageId. */
 async function waitingCopies(idDir: string): Promise<string[]> {
   try {
     return (await readdir(join(idDir, 'sending')))
       .map((name) => COPY.exec(name)?.[1])
-      .filter((id): id is string => id !== undefined && !id.startsWith('.'))
+      .filter((id): id is string => id !== undefined)
       .sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
