@@ -20,9 +20,10 @@
  * `--workers W`: crypto worker threads (`CryptoWorkerPool`, default min(4, cores); 0: the main
  * thread). `--deferred-acks`: the relay case without per-letter acknowledgements (see deferAcks).
  * Bounded by N (default 1000) per case, 100 for the FHIR case (`--fhir-letters`). Every case checks that each letter was filed exactly once.
+ * CPU per letter is this process's; the relay cases also report the relay process's own (from /proc, Linux only).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +64,8 @@ interface Row {
   perSecond: number;
   /** CPU time (user + system) of this process per letter, all threads (the relay and FHIR server processes are not counted): steadier than wall time on a shared machine. */
   cpuMsPerLetter: number;
+  /** CPU time of the relay's own process per letter while the clock ran (Linux /proc), for the relay cases. */
+  relayCpuMsPerLetter?: number;
   /** Wall time spent waiting in each outside call, summed over the run (calls overlap up to the pipeline's concurrency, so these are not shares of `seconds`). */
   waitMs: { fetch: number; remove: number; findPatients: number; file: number };
   /** Mean wall time of one filing call among the first and the last tenth of the run (a target that slows as it fills shows here). */
@@ -104,7 +107,19 @@ async function sealAll(parties: Parties, n: number, tag: string, receipt: boolea
   });
 }
 
-function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void> }> {
+/** CPU time (user + system) a child process has used so far, ms, from /proc (undefined where there is none). */
+function childCpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": state is field 3, utime and stime fields 14 and 15, in USER_HZ ticks (100 on Linux).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void>; cpuMs: () => number | undefined }> {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', here('../relay/relay-process.ts')], { env: { ...process.env, SEALPOST_DB: db }, stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
@@ -112,14 +127,14 @@ function startRelay(db: string): Promise<{ url: string; stop: () => Promise<void
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const match = /LISTENING (\S+)/.exec(out);
-      if (match) resolve({ url: match[1]!, stop: async () => void (child.kill('SIGTERM'), await exited) });
+      if (match) resolve({ url: match[1]!, stop: async () => void (child.kill('SIGTERM'), await exited), cpuMs: () => childCpuMs(child.pid) });
     });
     child.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
   });
 }
 
 /** Runs the pipeline until the source is empty and every letter is done; returns the timed row. */
-async function drain(target: string, n: number, parties: Parties, dir: string, source: InboxSource, emr: EmrTarget, tuning: Tuning, count: () => number | Promise<number>): Promise<Row> {
+async function drain(target: string, n: number, parties: Parties, dir: string, source: InboxSource, emr: EmrTarget, tuning: Tuning, count: () => number | Promise<number>, relayCpuMs?: () => number | undefined): Promise<Row> {
   let receipts = 0;
   const pool = tuning.workers > 0 ? new CryptoWorkerPool({ identity: parties.gp.identity, trust: { anchors: [parties.ca] }, size: tuning.workers }) : undefined;
   // Worker start-up (loading the sources) is not import throughput: one throwaway receipt warms every worker.
@@ -164,6 +179,7 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
   });
   const start = performance.now();
   const cpu0 = process.cpuUsage();
+  const relayCpu0 = relayCpuMs?.();
   let filed = 0;
   for (;;) {
     const r = await pipeline.run();
@@ -172,11 +188,13 @@ async function drain(target: string, n: number, parties: Parties, dir: string, s
   }
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const relayCpu1 = relayCpuMs?.();
   pipeline.close();
   await pool?.close();
   const found = await count();
   if (filed !== n || found !== n) throw new Error(`${target}: filed ${filed}, found ${found} in the EMR, expected ${n}`);
-  return { target, letters: n, filed, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds), cpuMsPerLetter: Math.round(((cpu.user + cpu.system) / 1000 / n) * 100) / 100, waitMs: { fetch: Math.round(waitMs.fetch), remove: Math.round(waitMs.remove), findPatients: Math.round(waitMs.findPatients), file: Math.round(waitMs.file) }, fileCallMs: { first: tenth(fileCalls.slice(0, Math.ceil(fileCalls.length / 10))), last: tenth(fileCalls.slice(-Math.ceil(fileCalls.length / 10))) } };
+  const relayCpuMsPerLetter = relayCpu0 !== undefined && relayCpu1 !== undefined ? Math.round(((relayCpu1 - relayCpu0) / n) * 100) / 100 : undefined;
+  return { target, letters: n, filed, receipts, seconds: Math.round(seconds * 1000) / 1000, perSecond: Math.round(filed / seconds), cpuMsPerLetter: Math.round(((cpu.user + cpu.system) / 1000 / n) * 100) / 100, ...(relayCpuMsPerLetter !== undefined ? { relayCpuMsPerLetter } : {}), waitMs: { fetch: Math.round(waitMs.fetch), remove: Math.round(waitMs.remove), findPatients: Math.round(waitMs.findPatients), file: Math.round(waitMs.file) }, fileCallMs: { first: tenth(fileCalls.slice(0, Math.ceil(fileCalls.length / 10))), last: tenth(fileCalls.slice(-Math.ceil(fileCalls.length / 10))) } };
 }
 
 const tenth = (xs: number[]): number => Math.round((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)) * 10) / 10;
@@ -195,7 +213,7 @@ function deferAcks(source: InboxSource, client: RelayClient): { source: InboxSou
   };
 }
 
-async function relaySource(parties: Parties, dir: string, letters: { messageId: string; envelope: Uint8Array }[], deferredAcks = false): Promise<{ source: InboxSource; stop: () => Promise<void> }> {
+async function relaySource(parties: Parties, dir: string, letters: { messageId: string; envelope: Uint8Array }[], deferredAcks = false): Promise<{ source: InboxSource; stop: () => Promise<void>; cpuMs: () => number | undefined }> {
   const db = join(dir, `relay-${crypto.randomUUID()}.db`);
   const store = await openStore(db);
   for (const m of [parties.lab, parties.gp]) await store.addMailbox({ address: m.address, certificate: m.identity.certificate, createdAt: Date.now() });
@@ -205,9 +223,9 @@ async function relaySource(parties: Parties, dir: string, letters: { messageId: 
   await mapLimited(letters, 8, (l) => sender.submit(l.envelope, { messageId: l.messageId, to: [parties.gp.address] }));
   const client = new RelayClient({ relayUrl: relay.url, address: parties.gp.address, identity: parties.gp.identity });
   const source = relayInboxSource(client, { pageSize: 200 });
-  if (!deferredAcks) return { source, stop: relay.stop };
+  if (!deferredAcks) return { source, stop: relay.stop, cpuMs: relay.cpuMs };
   const deferred = deferAcks(source, client);
-  return { source: deferred.source, stop: async () => void (await deferred.flush(), await relay.stop()) };
+  return { source: deferred.source, stop: async () => void (await deferred.flush(), await relay.stop()), cpuMs: relay.cpuMs };
 }
 
 const folderTarget = (folder: ImportFolder): EmrTarget => ({
@@ -266,7 +284,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (name === 'folder') {
           const relay = await relaySource(parties, dir, letters, values['deferred-acks']);
           try {
-            rows.push(await drain(values['deferred-acks'] ? 'relay inbox → file-drop folder, acknowledgements deferred' : 'relay inbox → file-drop folder', count, parties, dir, relay.source, folderTarget(folder), tuning, () => files(folderDir)));
+            rows.push(await drain(values['deferred-acks'] ? 'relay inbox → file-drop folder, acknowledgements deferred' : 'relay inbox → file-drop folder', count, parties, dir, relay.source, folderTarget(folder), tuning, () => files(folderDir), relay.cpuMs));
           } finally {
             await relay.stop();
           }
@@ -287,14 +305,14 @@ export async function main(argv: readonly string[]): Promise<number> {
           await server.create({ resourceType: 'Patient', identifier: [{ system: IHI, value: '8003608166690503' }], name: [{ family: 'Citizen', given: ['Jane'] }], birthDate: '1980-01-01', gender: 'female' });
           const emr = new FhirEmr({ baseUrl: server.baseUrl });
           const documents = async (): Promise<number> => (await server.get<{ total?: number }>(`DocumentReference?_total=accurate&_count=1`)).total ?? -1;
-          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', count, parties, dir, relay.source, emr, tuning, documents));
+          rows.push(await drain('relay inbox → FHIR EMR (Medplum FhirRouter)', count, parties, dir, relay.source, emr, tuning, documents, relay.cpuMs));
         } finally {
           await relay.stop();
           await server.close();
         }
       } else throw new Error(`unknown case ${name}`);
       const r = rows.at(-1)!;
-      log(`${r.target}: ${count} × 4 KB ORU in ${r.seconds} s = ${r.perSecond} letters/s, ${r.cpuMsPerLetter} ms CPU per letter (waits, ms: fetch ${r.waitMs.fetch}, remove ${r.waitMs.remove}, findPatients ${r.waitMs.findPatients}, file ${r.waitMs.file}; one filing call: ${r.fileCallMs.first} ms in the first tenth, ${r.fileCallMs.last} ms in the last)\n`);
+      log(`${r.target}: ${count} × 4 KB ORU in ${r.seconds} s = ${r.perSecond} letters/s, ${r.cpuMsPerLetter} ms CPU per letter${r.relayCpuMsPerLetter !== undefined ? ` (relay process: ${r.relayCpuMsPerLetter} ms)` : ''} (waits, ms: fetch ${r.waitMs.fetch}, remove ${r.waitMs.remove}, findPatients ${r.waitMs.findPatients}, file ${r.waitMs.file}; one filing call: ${r.fileCallMs.first} ms in the first tenth, ${r.fileCallMs.last} ms in the last)\n`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
