@@ -4,6 +4,7 @@
  * sent after commit), then closes the store.
  */
 import type { FastifyInstance } from 'fastify';
+import { installNodeCrypto } from '@sealpost/sdk/node/crypto';
 import { buildApp } from './app.js';
 import { resolveConfig } from './config.js';
 import type { RelayConfig } from './config.js';
@@ -42,6 +43,7 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   if (!options.tls && !LOOPBACK.has(host)) throw new RangeError(`refusing plain HTTP on ${host}: configure TLS (plain HTTP is for loopback only)`);
+  installNodeCrypto(); // receipts, directory answers and timelines are signed and checked on node:crypto (D-CRYPTO-4)
   const app = await buildApp(options);
   const address = await app.listen({ host, port: options.port ?? 7311 });
   const port = (app.server.address() as { port: number }).port;

@@ -9,6 +9,7 @@ import { fromPem, TrustStore, unlockIdentity } from '@sealpost/sdk/crypto';
 import type { Identity, OpenResult } from '@sealpost/sdk/crypto';
 import { parseMessage } from '@sealpost/sdk/hl7v2';
 import { readIdentityDir } from '@sealpost/sdk/node';
+import { installNodeCrypto } from '@sealpost/sdk/node/crypto';
 import { DirectoryClient } from '@sealpost/sdk/directory';
 import { RelayClient, TransportError } from '@sealpost/sdk/transport';
 import { scanAckFiles } from '../file-drop/ack-files.js';
@@ -111,6 +112,7 @@ async function loadIdentity(config: AgentConfig, passphrase: string | undefined)
  * health endpoint, and the round is tried again at the next interval.
  */
 export async function startAgent(config: AgentConfig, options: StartAgentOptions = {}): Promise<Agent> {
+  installNodeCrypto(); // D-CRYPTO-4: the SDK's small crypto operations on node:crypto
   const log = options.logger ?? pino({ level: config.log.level, base: { name: 'sealpost-agent' } }, config.log.file ? pino.destination({ dest: config.log.file, mkdir: true, sync: true }) : pino.destination(1));
   mkdirSync(dirname(config.state), { recursive: true });
   const identity = await loadIdentity(config, options.passphrase);

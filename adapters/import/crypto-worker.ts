@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { SealpostError } from '@sealpost/sdk';
 import { EnvelopeError, TrustStore } from '@sealpost/sdk/crypto';
+import { installNodeCrypto } from '@sealpost/sdk/node/crypto';
 import type { Identity, SeenStore } from '@sealpost/sdk/crypto';
 import type { EnvelopeCrypto } from './envelope-crypto.js';
 import { inProcessCrypto } from './envelope-crypto.js';
@@ -13,6 +14,7 @@ import type { FromWorker, ToWorker, WireError } from './crypto-worker-protocol.j
 
 const port = parentPort;
 if (!port) throw new Error('crypto-worker.ts runs as a worker thread of CryptoWorkerPool');
+installNodeCrypto(); // D-CRYPTO-4: opens and receipts on node:crypto
 
 let engine: Promise<EnvelopeCrypto> | undefined;
 let nextRid = 0;

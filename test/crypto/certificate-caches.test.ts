@@ -3,6 +3,7 @@ import { createDevCa, createReceipt, MemorySeenStore, openEnvelope, sealEnvelope
 import { BoundedCache, bytesKey, MAX_CACHED_BYTES } from '../../sdk/crypto/internal/bounded-cache.js';
 import { certInfo, clearCertificateCaches, importSpki, signWith } from '../../sdk/crypto/internal/cert.js';
 import { algorithm, bitString, integer, sequence, time } from '../../sdk/crypto/internal/der.js';
+import { subtle } from '../../sdk/crypto/internal/subtle.js';
 import { AT, T0, makePki } from './pki.js';
 import type { TestPki } from './pki.js';
 
@@ -60,8 +61,8 @@ describe('remembered keys and issuer signatures', () => {
     const open = (envelope: Uint8Array) => openEnvelope(envelope, { identity: pki.carol.identity, trust: pki.trust, at: AT, seenStore });
     await createReceipt(await open(first), { identity: pki.carol.identity, status: 'delivered', now: AT });
 
-    const importKey = vi.spyOn(crypto.subtle, 'importKey');
-    const verify = vi.spyOn(crypto.subtle, 'verify');
+    const importKey = vi.spyOn(subtle(), 'importKey');
+    const verify = vi.spyOn(subtle(), 'verify');
     const opened = await open(second);
     expect(importKey.mock.calls.filter(([format]) => format === 'spki')).toHaveLength(0);
     // The letter's own signature; the CA's signature on Jane's certificate was verified with the first letter.
@@ -73,15 +74,15 @@ describe('remembered keys and issuer signatures', () => {
   it('after the caches are cleared the same work is done again (the figures above are not vacuous)', async () => {
     const { envelope } = await sealEnvelope(new TextEncoder().encode('letter'), { sender: pki.jane.identity, recipients: [pki.carol.identity.certificate], now: AT });
     clearCertificateCaches();
-    const importKey = vi.spyOn(crypto.subtle, 'importKey');
-    const verify = vi.spyOn(crypto.subtle, 'verify');
+    const importKey = vi.spyOn(subtle(), 'importKey');
+    const verify = vi.spyOn(subtle(), 'verify');
     await openEnvelope(envelope, { identity: pki.carol.identity, trust: pki.trust, at: AT, seenStore: new MemorySeenStore({ now: () => AT }) });
     expect(importKey.mock.calls.filter(([format]) => format === 'spki')).toHaveLength(2);
     expect(verify).toHaveBeenCalledTimes(2);
   });
 
   it('a failed import is not remembered, and different uses of one key are different CryptoKeys', async () => {
-    const importKey = vi.spyOn(crypto.subtle, 'importKey');
+    const importKey = vi.spyOn(subtle(), 'importKey');
     const garbage = Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x00);
     await expect(importSpki(garbage, 'ec', 'verify')).rejects.toBeDefined();
     await expect(importSpki(garbage, 'ec', 'verify')).rejects.toBeDefined();

@@ -17,7 +17,7 @@ import type { CertInfo } from './cert.js';
 import { algorithm, bitString, children, concat, contextConstructed, expectTag, header, integer, octetString, oid, readOctets, readOid, readSmallInteger, sequence, tlv } from './der.js';
 import type { Element, ReadLimits } from './der.js';
 import { OID } from './oids.js';
-import { subtle } from './subtle.js';
+import { subtle, subtleFor } from './subtle.js';
 
 const KDF_HASH: Record<string, string> = {
   [OID.stdDhSha1Kdf]: 'SHA-1',
@@ -36,7 +36,7 @@ function sharedInfo(wrapAlgorithm: string, keyBytes: number, ukm: Uint8Array | u
 }
 
 /** ANSI X9.63 KDF (SEC 1 §3.6.1) with WebCrypto digests. */
-async function x963Kdf(hash: string, z: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
+async function x963Kdf(webCrypto: SubtleCrypto, hash: string, z: Uint8Array, info: Uint8Array, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length);
   let filled = 0;
   for (let counter = 1; filled < length; counter++) {
@@ -44,18 +44,18 @@ async function x963Kdf(hash: string, z: Uint8Array, info: Uint8Array, length: nu
     input.set(z, 0);
     input.set(Uint8Array.of(counter >>> 24, (counter >>> 16) & 0xff, (counter >>> 8) & 0xff, counter & 0xff), z.length);
     input.set(info, z.length + 4);
-    const block = new Uint8Array(await subtle().digest(hash, input));
+    const block = new Uint8Array(await webCrypto.digest(hash, input));
     out.set(block.subarray(0, Math.min(block.length, length - filled)), filled);
     filled += block.length;
   }
   return out;
 }
 
-async function deriveKek(hash: string, privateKey: CryptoKey, publicKey: CryptoKey, wrapAlgorithm: string, ukm: Uint8Array | undefined, usage: KeyUsage): Promise<CryptoKey> {
+async function deriveKek(webCrypto: SubtleCrypto, hash: string, privateKey: CryptoKey, publicKey: CryptoKey, wrapAlgorithm: string, ukm: Uint8Array | undefined, usage: KeyUsage): Promise<CryptoKey> {
   const keyBytes = WRAP_LENGTH[wrapAlgorithm] as number;
-  const z = new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
-  const kek = await x963Kdf(hash, z, sharedInfo(wrapAlgorithm, keyBytes, ukm), keyBytes);
-  return subtle().importKey('raw', bs(kek), 'AES-KW', false, [usage]);
+  const z = new Uint8Array(await webCrypto.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
+  const kek = await x963Kdf(webCrypto, hash, z, sharedInfo(wrapAlgorithm, keyBytes, ukm), keyBytes);
+  return webCrypto.importKey('raw', bs(kek), 'AES-KW', false, [usage]);
 }
 
 const OAEP_PARAMS = sequence(contextConstructed(0, algorithm(OID.sha256)), contextConstructed(1, algorithm(OID.mgf1, algorithm(OID.sha256))));
@@ -71,7 +71,7 @@ async function keyAgreeRecipient(recipient: CertInfo, cek: CryptoKey, withUkm: b
   const recipientKey = await importCertKey(recipient, 'agree');
   const ephemeral = (await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair;
   const ukm = withUkm ? randomBytes(32) : undefined;
-  const kek = await deriveKek('SHA-256', ephemeral.privateKey, recipientKey, OID.aes256Wrap, ukm, 'wrapKey');
+  const kek = await deriveKek(subtle(), 'SHA-256', ephemeral.privateKey, recipientKey, OID.aes256Wrap, ukm, 'wrapKey');
   const wrapped = new Uint8Array(await subtle().wrapKey('raw', cek, kek, 'AES-KW'));
   const originatorPoint = new Uint8Array(await subtle().exportKey('raw', ephemeral.publicKey));
   // RFC 5753 §7.1.1: originatorKey with id-ecPublicKey and absent parameters, as OpenSSL writes it.
@@ -86,7 +86,10 @@ export interface EncryptOptions {
   ukm?: boolean;
 }
 
-/** `RecipientInfos` (the DER SET) giving `cek` to every recipient certificate. */
+/**
+ * `RecipientInfos` (the DER SET) giving `cek` to every recipient certificate. `cek` may come from
+ * the platform's WebCrypto or an installed runtime: `subtle()` takes both (subtle.ts).
+ */
 export async function recipientInfosFor(cek: CryptoKey, recipients: Uint8Array[], options: EncryptOptions = {}): Promise<Uint8Array> {
   const infos: Uint8Array[] = [];
   for (const der of recipients) {
@@ -133,7 +136,7 @@ function ridMatches(rid: Element | undefined, me: CertInfo): boolean {
   return false;
 }
 
-async function unwrapKeyTrans(info: Element, me: CertInfo, identity: Identity, limits: ReadLimits): Promise<CryptoKey | undefined> {
+async function unwrapKeyTrans(webCrypto: SubtleCrypto, info: Element, me: CertInfo, identity: Identity, limits: ReadLimits): Promise<CryptoKey | undefined> {
   const fields = children(info, 'KeyTransRecipientInfo', limits);
   const version = readSmallInteger(fields[0], 'KeyTransRecipientInfo.version');
   if (version !== 0 && version !== 2) throw new EnvelopeError('malformed', `KeyTransRecipientInfo.version ${version}`);
@@ -157,19 +160,19 @@ async function unwrapKeyTrans(info: Element, me: CertInfo, identity: Identity, l
   const encryptedKey = expectTag(fields[3], 0x04, 'encryptedKey').value;
   if (identity.decryptionKey.algorithm.name !== 'RSA-OAEP') return undefined;
   try {
-    const raw = new Uint8Array(await subtle().decrypt({ name: 'RSA-OAEP' }, identity.decryptionKey, bs(encryptedKey)));
-    return await importCek(raw);
+    const raw = new Uint8Array(await webCrypto.decrypt({ name: 'RSA-OAEP' }, identity.decryptionKey, bs(encryptedKey)));
+    return await importCek(webCrypto, raw);
   } catch (error) {
     throw new EnvelopeError('decrypt', 'the content-encryption key could not be decrypted', { cause: error });
   }
 }
 
-function importCek(raw: Uint8Array): Promise<CryptoKey> {
+function importCek(webCrypto: SubtleCrypto, raw: Uint8Array): Promise<CryptoKey> {
   if (raw.length !== 16 && raw.length !== 24 && raw.length !== 32) throw new EnvelopeError('decrypt', 'the content-encryption key has the wrong length');
-  return subtle().importKey('raw', bs(raw), 'AES-GCM', false, ['decrypt']);
+  return webCrypto.importKey('raw', bs(raw), 'AES-GCM', false, ['decrypt']);
 }
 
-async function unwrapKeyAgree(info: Element, me: CertInfo, identity: Identity, limits: ReadLimits): Promise<CryptoKey | undefined> {
+async function unwrapKeyAgree(webCrypto: SubtleCrypto, info: Element, me: CertInfo, identity: Identity, limits: ReadLimits): Promise<CryptoKey | undefined> {
   const fields = children(info, 'KeyAgreeRecipientInfo', limits);
   if (readSmallInteger(fields[0], 'KeyAgreeRecipientInfo.version') !== 3) throw new EnvelopeError('malformed', 'KeyAgreeRecipientInfo.version is not 3');
   let index = 1;
@@ -198,9 +201,9 @@ async function unwrapKeyAgree(info: Element, me: CertInfo, identity: Identity, l
   const pointBytes = expectTag(point, 0x03, 'originatorKey.publicKey').value.subarray(1);
   if (identity.decryptionKey.algorithm.name !== 'ECDH') return undefined;
   try {
-    const originatorKey = await subtle().importKey('raw', bs(pointBytes), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
-    const kek = await deriveKek(hash, identity.decryptionKey, originatorKey, wrapOid, ukm, 'unwrapKey');
-    return await subtle().unwrapKey('raw', bs(wrapped), kek, 'AES-KW', 'AES-GCM', false, ['decrypt']);
+    const originatorKey = await webCrypto.importKey('raw', bs(pointBytes), { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+    const kek = await deriveKek(webCrypto, hash, identity.decryptionKey, originatorKey, wrapOid, ukm, 'unwrapKey');
+    return await webCrypto.unwrapKey('raw', bs(wrapped), kek, 'AES-KW', 'AES-GCM', false, ['decrypt']);
   } catch (error) {
     throw new EnvelopeError('decrypt', 'the content-encryption key could not be unwrapped', { cause: error });
   }
@@ -244,12 +247,15 @@ export async function decryptAuthEnveloped(root: Element, identity: Identity, li
   const ciphertext = readOctets(encrypted, 'encryptedContent', limits, 16);
 
   const me = certInfo(identity.certificate);
+  // One implementation for every key this message's content key meets: a runtime's own keys are
+  // not the platform's (subtle.ts), and a large message is the platform's from start to end.
+  const webCrypto = subtleFor(ciphertext.length);
   let cek: CryptoKey | undefined;
   let failure: unknown;
   for (const info of recipientInfos) {
     try {
-      if (info.tag === 0x30) cek = await unwrapKeyTrans(info, me, identity, limits);
-      else if (info.tag === 0xa1) cek = await unwrapKeyAgree(info, me, identity, limits);
+      if (info.tag === 0x30) cek = await unwrapKeyTrans(webCrypto, info, me, identity, limits);
+      else if (info.tag === 0xa1) cek = await unwrapKeyAgree(webCrypto, info, me, identity, limits);
     } catch (error) {
       if (error instanceof EnvelopeError && error.reason !== 'decrypt') throw error;
       failure = error;
@@ -262,7 +268,7 @@ export async function decryptAuthEnveloped(root: Element, identity: Identity, li
   }
   if ((cek.algorithm as AesKeyAlgorithm).length / 8 !== GCM_LENGTH[contentAlgorithm]) throw new EnvelopeError('decrypt', 'the content-encryption key does not match the content algorithm');
   try {
-    const plaintext = new Uint8Array(await decryptGcm(cek, { name: 'AES-GCM', iv: bs(nonce), additionalData: bs(aad), tagLength: 128 }, ciphertext, mac, root.raw));
+    const plaintext = new Uint8Array(await decryptGcm(webCrypto, cek, { name: 'AES-GCM', iv: bs(nonce), additionalData: bs(aad), tagLength: 128 }, ciphertext, mac, root.raw));
     return { contentType, plaintext };
   } catch (error) {
     throw new EnvelopeError('decrypt', 'AES-GCM authentication failed: the message was altered or damaged', { cause: error });
@@ -286,14 +292,14 @@ const isPlainArrayBuffer = (buffer: ArrayBufferLike): boolean => Object.prototyp
  * A ciphertext joined from BER segments (`owned` memory, 16 spare bytes after it) takes the tag
  * in place.
  */
-async function decryptGcm(key: CryptoKey, params: AesGcmParams, ciphertext: Uint8Array, mac: Uint8Array, envelope: Uint8Array): Promise<ArrayBuffer> {
+async function decryptGcm(webCrypto: SubtleCrypto, key: CryptoKey, params: AesGcmParams, ciphertext: Uint8Array, mac: Uint8Array, envelope: Uint8Array): Promise<ArrayBuffer> {
   const tag = mac.slice();
   const end = ciphertext.byteOffset + ciphertext.length;
   if (ciphertext.buffer !== envelope.buffer) {
     // readOctets joined segments into a new array of ours with the 16 spare bytes.
     const joined = new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.length + 16);
     joined.set(tag, ciphertext.length);
-    return subtle().decrypt(params, key, bs(joined));
+    return webCrypto.decrypt(params, key, bs(joined));
   }
   if (isPlainArrayBuffer(envelope.buffer) && ciphertext.byteOffset >= envelope.byteOffset && end + 16 <= envelope.byteOffset + envelope.length) {
     const sealed = new Uint8Array(ciphertext.buffer, ciphertext.byteOffset, ciphertext.length + 16);
@@ -301,7 +307,7 @@ async function decryptGcm(key: CryptoKey, params: AesGcmParams, ciphertext: Uint
     sealed.set(tag, ciphertext.length);
     let pending: Promise<ArrayBuffer>;
     try {
-      pending = subtle().decrypt(params, key, bs(sealed));
+      pending = webCrypto.decrypt(params, key, bs(sealed));
     } finally {
       sealed.set(saved, ciphertext.length);
     }
@@ -314,6 +320,6 @@ async function decryptGcm(key: CryptoKey, params: AesGcmParams, ciphertext: Uint
   const joined = new Uint8Array(ciphertext.length + 16);
   joined.set(ciphertext, 0);
   joined.set(tag, ciphertext.length);
-  return subtle().decrypt(params, key, joined);
+  return webCrypto.decrypt(params, key, joined);
 }
 

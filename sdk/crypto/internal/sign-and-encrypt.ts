@@ -17,7 +17,7 @@ import { authEnvelopedHead, MAC_FIELD_LENGTH, recipientInfosFor } from './auth-e
 import { OID } from './oids.js';
 import { maxSignatureLength, signedAttributesFor, signedDataLayout } from './signed-data.js';
 import type { SignedDataInput, SignedDataLayout } from './signed-data.js';
-import { subtle } from './subtle.js';
+import { subtle, subtleFor } from './subtle.js';
 
 export interface SignAndEncryptInput extends SignedDataInput {
   /** Recipient certificates (DER). */
@@ -57,7 +57,12 @@ export async function signAndEncrypt(input: SignAndEncryptInput): Promise<Signed
   // its own copy when called and hashes off the main thread.
   const early = contentLength === content.length ? subtle().digest('SHA-256', bs(content)) : undefined;
   early?.catch(() => undefined); // awaited below; this only keeps an early throw from leaving it unhandled
-  const cek = await subtle().generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
+  // Planned with the longest signature the key can make: the real one is at most that long, and
+  // every DER length (so every header) of the real message is at most the planned one.
+  const plannedLayout = signedDataLayout(input, signedAttributesFor(input, new Uint8Array(32)), new Uint8Array(maxSignatureLength(signer.signingKey)));
+  // The content key is made and used by one implementation, chosen by the size of what it encrypts (subtle.ts).
+  const webCrypto = subtleFor(plannedLayout.prefix.length + contentLength + plannedLayout.suffix.length);
+  const cek = await webCrypto.generateKey({ name: 'AES-GCM', length: 256 }, true, ['encrypt']);
   const nonce = randomBytes(12);
   const recipientInfos = await recipientInfosFor(cek, input.recipients, { ukm: input.ukm });
   const plan = (layout: SignedDataLayout): Plan => {
@@ -65,12 +70,10 @@ export async function signAndEncrypt(input: SignAndEncryptInput): Promise<Signed
     const head = authEnvelopedHead(OID.data, nonce, recipientInfos, signedLength);
     return { head, signedLength, contentOffset: head.length + layout.prefix.length, total: head.length + signedLength + MAC_FIELD_LENGTH };
   };
-  // Planned with the longest signature the key can make: the real one is at most that long, and
-  // every DER length (so every header) of the real message is at most the planned one.
-  const planned = plan(signedDataLayout(input, signedAttributesFor(input, new Uint8Array(32)), new Uint8Array(maxSignatureLength(signer.signingKey))));
+  const planned = plan(plannedLayout);
   const room = input.inPlace ? { before: content.byteOffset, after: content.buffer.byteLength - content.byteOffset - content.length } : undefined;
   if (room && room.before >= planned.contentOffset && room.after >= planned.total - planned.contentOffset - content.length) {
-    return sealInPlace(input, content, contentLength, early, plan, cek, nonce);
+    return sealInPlace(input, content, contentLength, early, plan, webCrypto, cek, nonce);
   }
   let buffer = new Uint8Array(planned.total);
   buffer.set(content, planned.contentOffset); // the one copy of the payload; padding stays zero
@@ -88,7 +91,7 @@ export async function signAndEncrypt(input: SignAndEncryptInput): Promise<Signed
     // A shorter signature moved a length across a DER length-octet boundary (rare): shift in place.
     buffer.copyWithin(actual.contentOffset, planned.contentOffset, planned.contentOffset + contentLength);
   }
-  return encryptLaidOut(buffer.subarray(0, actual.total), actual, layout, contentLength, cek, nonce, signature, signedAttributes);
+  return encryptLaidOut(buffer.subarray(0, actual.total), actual, layout, contentLength, webCrypto, cek, nonce, signature, signedAttributes);
 }
 
 /**
@@ -97,7 +100,7 @@ export async function signAndEncrypt(input: SignAndEncryptInput): Promise<Signed
  * room before it, the rest of the SignedData into the room after it, and the ciphertext replaces
  * the plaintext, so the slot's buffer ends up holding the envelope (and no plaintext).
  */
-async function sealInPlace(input: SignAndEncryptInput, content: Uint8Array, contentLength: number, early: Promise<ArrayBuffer> | undefined, plan: (layout: SignedDataLayout) => Plan, cek: CryptoKey, nonce: Uint8Array): Promise<SignedAndEncrypted> {
+async function sealInPlace(input: SignAndEncryptInput, content: Uint8Array, contentLength: number, early: Promise<ArrayBuffer> | undefined, plan: (layout: SignedDataLayout) => Plan, webCrypto: SubtleCrypto, cek: CryptoKey, nonce: Uint8Array): Promise<SignedAndEncrypted> {
   const whole = new Uint8Array(content.buffer, 0, content.buffer.byteLength);
   const at = content.byteOffset;
   // Padding is zeros inside the eContent: written into the room after the payload, then hashed with it.
@@ -109,17 +112,17 @@ async function sealInPlace(input: SignAndEncryptInput, content: Uint8Array, cont
   const actual = plan(layout);
   // contentOffset counts from the start of the message: where the message starts in the slot follows.
   const start = at - actual.contentOffset;
-  return encryptLaidOut(whole.subarray(start, start + actual.total), actual, layout, contentLength, cek, nonce, signature, signedAttributes);
+  return encryptLaidOut(whole.subarray(start, start + actual.total), actual, layout, contentLength, webCrypto, cek, nonce, signature, signedAttributes);
 }
 
 /** Writes head, SignedData prefix and suffix around the content already in `envelope`, encrypts the SignedData and puts the ciphertext and tag in place. */
-async function encryptLaidOut(envelope: Uint8Array, actual: Plan, layout: SignedDataLayout, contentLength: number, cek: CryptoKey, nonce: Uint8Array, signature: Uint8Array, signedAttributes: Uint8Array): Promise<SignedAndEncrypted> {
+async function encryptLaidOut(envelope: Uint8Array, actual: Plan, layout: SignedDataLayout, contentLength: number, webCrypto: SubtleCrypto, cek: CryptoKey, nonce: Uint8Array, signature: Uint8Array, signedAttributes: Uint8Array): Promise<SignedAndEncrypted> {
   const plainStart = actual.head.length;
   const plainEnd = plainStart + actual.signedLength;
   envelope.set(actual.head, 0);
   envelope.set(layout.prefix, plainStart);
   envelope.set(layout.suffix, actual.contentOffset + contentLength);
-  const sealed = new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(nonce), tagLength: 128 }, cek, bs(envelope.subarray(plainStart, plainEnd))));
+  const sealed = new Uint8Array(await webCrypto.encrypt({ name: 'AES-GCM', iv: bs(nonce), tagLength: 128 }, cek, bs(envelope.subarray(plainStart, plainEnd))));
   envelope.set(sealed.subarray(0, actual.signedLength), plainStart);
   envelope[plainEnd] = 0x04;
   envelope[plainEnd + 1] = 0x10;

@@ -1,7 +1,9 @@
 /**
  * Wycheproof vectors (test/fixtures/crypto/wycheproof/README.md) for the primitives the envelope
- * calls, on the runtime's WebCrypto. Like envelope-suite.ts it uses no Node APIs and no vitest, so
- * wycheproof.test.ts runs it on Node and suite.browser.test.ts in Chromium.
+ * calls, on the SubtleCrypto the SDK uses (the platform's WebCrypto, or the Node crypto runtime when
+ * installed). Like envelope-suite.ts it uses no Node APIs and no vitest, so wycheproof.test.ts runs
+ * it on Node (node-runtime/wycheproof.test.ts again with the Node runtime) and
+ * suite.browser.test.ts in Chromium.
  */
 import aesGcm from '../../fixtures/crypto/wycheproof/aes_gcm_test.json';
 import aesWrap from '../../fixtures/crypto/wycheproof/aes_wrap_test.json';
@@ -10,6 +12,7 @@ import ecdsaDer from '../../fixtures/crypto/wycheproof/ecdsa_secp256r1_sha256_te
 import ecdsaP1363 from '../../fixtures/crypto/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json';
 import rsaOaep from '../../fixtures/crypto/wycheproof/rsa_oaep_2048_sha256_mgf1sha256_test.json';
 import { derToP1363 } from '../../../sdk/crypto/internal/ecdsa.js';
+import { subtle } from '../../../sdk/crypto/internal/subtle.js';
 
 interface Vector {
   tcId: number;
@@ -58,7 +61,7 @@ const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length &&
  */
 let aes192: Promise<boolean> | undefined;
 function hasAes192(): Promise<boolean> {
-  aes192 ??= crypto.subtle.importKey('raw', new Uint8Array(24), 'AES-GCM', false, ['encrypt']).then(
+  aes192 ??= subtle().importKey('raw', new Uint8Array(24), 'AES-GCM', false, ['encrypt']).then(
     () => true,
     () => false,
   );
@@ -105,8 +108,8 @@ export const wycheproofSuite: WycheproofCase[] = [
         async (group, v) => {
           if (group.ivSize !== 96 || group.tagSize !== 128) return 'skip';
           if (group.keySize === 192 && !(await hasAes192())) return 'skip';
-          const key = await crypto.subtle.importKey('raw', hex(v.key), 'AES-GCM', false, ['decrypt']);
-          return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: hex(v.iv), additionalData: hex(v.aad), tagLength: 128 }, key, concat(hex(v.ct), hex(v.tag))));
+          const key = await subtle().importKey('raw', hex(v.key), 'AES-GCM', false, ['decrypt']);
+          return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: hex(v.iv), additionalData: hex(v.aad), tagLength: 128 }, key, concat(hex(v.ct), hex(v.tag))));
         },
         (v) => hex(v.msg),
       ),
@@ -123,9 +126,9 @@ export const wycheproofSuite: WycheproofCase[] = [
           // that is the failure an invalid vector expects; a valid one of that shape is skipped.
           if ((ct.length % 8 !== 0 || ct.length < 24) && v.result === 'valid') return 'skip';
           if (group.keySize === 192 && !(await hasAes192())) return 'skip';
-          const kek = await crypto.subtle.importKey('raw', hex(v.key), 'AES-KW', false, ['unwrapKey']);
-          const key = await crypto.subtle.unwrapKey('raw', ct, kek, 'AES-KW', { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
-          return new Uint8Array(await crypto.subtle.exportKey('raw', key));
+          const kek = await subtle().importKey('raw', hex(v.key), 'AES-KW', false, ['unwrapKey']);
+          const key = await subtle().unwrapKey('raw', ct, kek, 'AES-KW', { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
+          return new Uint8Array(await subtle().exportKey('raw', key));
         },
         (v) => hex(v.msg),
       ),
@@ -137,9 +140,9 @@ export const wycheproofSuite: WycheproofCase[] = [
       run(
         ecdh,
         async (_group, v) => {
-          const publicKey = await crypto.subtle.importKey('jwk', v.public as JsonWebKey, { name: 'ECDH', namedCurve: 'P-256' }, false, []);
-          const privateKey = await crypto.subtle.importKey('jwk', v.private as JsonWebKey, { name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
-          return new Uint8Array(await crypto.subtle.deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
+          const publicKey = await subtle().importKey('jwk', v.public as JsonWebKey, { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+          const privateKey = await subtle().importKey('jwk', v.private as JsonWebKey, { name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits']);
+          return new Uint8Array(await subtle().deriveBits({ name: 'ECDH', public: publicKey }, privateKey, 256));
         },
         (v) => hex(v.shared),
       ),
@@ -151,8 +154,8 @@ export const wycheproofSuite: WycheproofCase[] = [
       run(
         ecdsaDer,
         async (group, v) => {
-          const key = await crypto.subtle.importKey('spki', hex(group.publicKeyDer), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-          return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, derToP1363(hex(v.sig), 32) as Uint8Array<ArrayBuffer>, hex(v.msg));
+          const key = await subtle().importKey('spki', hex(group.publicKeyDer), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+          return subtle().verify({ name: 'ECDSA', hash: 'SHA-256' }, key, derToP1363(hex(v.sig), 32) as Uint8Array<ArrayBuffer>, hex(v.msg));
         },
         () => true,
       ),
@@ -164,8 +167,8 @@ export const wycheproofSuite: WycheproofCase[] = [
       run(
         ecdsaP1363,
         async (group, v) => {
-          const key = await crypto.subtle.importKey('spki', hex(group.publicKeyDer), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-          return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, hex(v.sig), hex(v.msg));
+          const key = await subtle().importKey('spki', hex(group.publicKeyDer), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+          return subtle().verify({ name: 'ECDSA', hash: 'SHA-256' }, key, hex(v.sig), hex(v.msg));
         },
         () => true,
       ),
@@ -177,9 +180,9 @@ export const wycheproofSuite: WycheproofCase[] = [
       run(
         rsaOaep,
         async (group, v) => {
-          const key = await crypto.subtle.importKey('pkcs8', hex(group.privateKeyPkcs8), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
+          const key = await subtle().importKey('pkcs8', hex(group.privateKeyPkcs8), { name: 'RSA-OAEP', hash: 'SHA-256' }, false, ['decrypt']);
           const label = hex(v.label);
-          return new Uint8Array(await crypto.subtle.decrypt(label.length ? { name: 'RSA-OAEP', label } : { name: 'RSA-OAEP' }, key, hex(v.ct)));
+          return new Uint8Array(await subtle().decrypt(label.length ? { name: 'RSA-OAEP', label } : { name: 'RSA-OAEP' }, key, hex(v.ct)));
         },
         (v) => hex(v.msg),
       ),

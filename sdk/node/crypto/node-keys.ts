@@ -1,0 +1,83 @@
+/**
+ * Keys for the Node crypto runtime: a node:crypto KeyObject behind the CryptoKey interface.
+ *
+ * The runtime makes its own keys only where the SDK makes short-lived ones (ephemeral ECDH pairs,
+ * key-encryption keys, content-encryption keys of small messages); identity and certificate keys
+ * stay the platform's CryptoKeys, which are read through `KeyObject.from` (it works on
+ * non-extractable keys too) and remembered per key. A runtime key that has to reach the
+ * platform's WebCrypto (an operation the runtime leaves to it) is imported there once, with its
+ * own algorithm, extractability and usages, so WebCrypto applies its own rules to it.
+ */
+import { KeyObject } from 'node:crypto';
+
+/** Every key's KeyObject: runtime keys from birth, platform CryptoKeys on first use. */
+const handles = new WeakMap<CryptoKey, KeyObject>();
+const platformTwins = new WeakMap<CryptoKey, Promise<CryptoKey>>();
+
+/** A key made by the Node runtime. Not a platform CryptoKey: only the runtime's SubtleCrypto takes it. */
+export class NodeCryptoKey implements CryptoKey {
+  readonly type: KeyType;
+  readonly extractable: boolean;
+  readonly algorithm: KeyAlgorithm;
+  readonly usages: KeyUsage[];
+
+  constructor(handle: KeyObject, type: KeyType, extractable: boolean, algorithm: KeyAlgorithm, usages: readonly KeyUsage[]) {
+    this.type = type;
+    this.extractable = extractable;
+    this.algorithm = Object.freeze({ ...algorithm });
+    this.usages = [...new Set(usages)];
+    handles.set(this, handle);
+    Object.freeze(this);
+  }
+}
+
+/** The KeyObject of a runtime key or a platform CryptoKey; undefined for anything else. */
+export function keyObjectOf(key: CryptoKey): KeyObject | undefined {
+  let handle = handles.get(key);
+  if (handle) return handle;
+  try {
+    handle = KeyObject.from(key);
+  } catch {
+    return undefined; // not a CryptoKey of this realm: the platform's WebCrypto decides what to say
+  }
+  handles.set(key, handle);
+  return handle;
+}
+
+/** True when `key` has the algorithm, type and usage an operation needs. */
+export function fits(key: CryptoKey, name: string, type: KeyType, usage?: KeyUsage): boolean {
+  return key.algorithm.name === name && key.type === type && (usage === undefined || key.usages.includes(usage));
+}
+
+/** The named curve of an EC key, or undefined. */
+export function curveOf(key: CryptoKey): string | undefined {
+  return (key.algorithm as Partial<EcKeyAlgorithm>).namedCurve;
+}
+
+/**
+ * `key` as a platform CryptoKey: itself, or for a runtime key the platform's import of the same
+ * material with the same algorithm, extractability and usages (once per key). The material passes
+ * through a buffer of ours that is zeroed after the import.
+ */
+export function platformKey(key: CryptoKey, platform: SubtleCrypto): Promise<CryptoKey> {
+  if (!(key instanceof NodeCryptoKey)) return Promise.resolve(key);
+  let twin = platformTwins.get(key);
+  if (!twin) {
+    twin = importTwin(key, handles.get(key) as KeyObject, platform);
+    platformTwins.set(key, twin);
+  }
+  return twin;
+}
+
+async function importTwin(key: NodeCryptoKey, handle: KeyObject, platform: SubtleCrypto): Promise<CryptoKey> {
+  const algorithm = key.algorithm.name.startsWith('AES') ? key.algorithm.name : { ...key.algorithm };
+  if (key.type === 'public') {
+    return platform.importKey('spki', handle.export({ type: 'spki', format: 'der' }), algorithm as EcKeyImportParams, key.extractable, key.usages);
+  }
+  const material = key.type === 'secret' ? handle.export() : handle.export({ type: 'pkcs8', format: 'der' });
+  try {
+    return await platform.importKey(key.type === 'secret' ? 'raw' : 'pkcs8', material, algorithm as EcKeyImportParams, key.extractable, key.usages);
+  } finally {
+    material.fill(0);
+  }
+}

@@ -1,0 +1,5 @@
+// test/crypto/certificate-caches.test.ts again, with the Node crypto runtime installed (D-CRYPTO-4).
+import { expectNodeRuntime } from './install.js';
+
+expectNodeRuntime();
+await import('../certificate-caches.test.js');
