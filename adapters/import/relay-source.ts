@@ -12,12 +12,28 @@ import type { InboxItem, InboxSource } from './pipeline.js';
  * client has `acknowledgeMany`) a whole batch in one request and one relay commit. The pipeline
  * removes only once the envelopes are durable locally. Transport failures surface as
  * `TransportError` and simply end the pipeline's round; so does a message the relay no longer
- * holds when it is acknowledged (`not-found`, as the single acknowledgement's 404).
+ * holds when it is acknowledged (`not-found`, as the single acknowledgement's 404). A relay without
+ * these additions (400 for `include`, 404 for `…/acks`) is then used with plain listings,
+ * downloads and single acknowledgements, as docs/protocol.md §7 says.
  */
 export function relayInboxSource(
   client: Pick<RelayClient, 'listInbox' | 'download' | 'acknowledge'> & Partial<Pick<RelayClient, 'acknowledgeMany'>>,
   options: { pageSize?: number; concurrency?: number } = {},
 ): InboxSource {
+  const concurrency = options.concurrency ?? 8;
+  let inline = true;
+  let bulk = true;
+  const list = async (cursor: string | null): Promise<{ items: InboxEntry[]; nextCursor: string | null }> => {
+    if (inline) {
+      try {
+        return await client.listInbox({ cursor, limit: options.pageSize ?? 100, include: 'envelope' });
+      } catch (error) {
+        if (!(error instanceof TransportError && error.status === 400 && error.problem?.code === 'ERR_RELAY_BAD_REQUEST')) throw error;
+        inline = false;
+      }
+    }
+    return client.listInbox({ cursor, limit: options.pageSize ?? 100 });
+  };
   const source: InboxSource = {
     async fetch(limit: number, fetchOptions: { skip?: ReadonlySet<string> } = {}): Promise<InboxItem[]> {
       // A copy as the listing starts: an acknowledgement that completes while a page is on its
@@ -27,7 +43,7 @@ export function relayInboxSource(
       const entries: InboxEntry[] = [];
       let cursor: string | null = null;
       listing: do {
-        const page = await client.listInbox({ cursor, limit: options.pageSize ?? 100, include: 'envelope' });
+        const page = await list(cursor);
         for (const entry of page.items) {
           if (entry.acknowledgedAt !== null || skip.has(entry.messageId)) continue;
           entries.push(entry);
@@ -35,7 +51,7 @@ export function relayInboxSource(
         }
         cursor = page.nextCursor;
       } while (cursor);
-      return mapLimited(entries, options.concurrency ?? 8, async (entry) => ({ id: entry.messageId, envelope: entry.envelope ?? (await client.download(entry.messageId)) }));
+      return mapLimited(entries, concurrency, async (entry) => ({ id: entry.messageId, envelope: entry.envelope ?? (await client.download(entry.messageId)) }));
     },
     async remove(id: string): Promise<void> {
       await client.acknowledge(id);
@@ -44,7 +60,16 @@ export function relayInboxSource(
   const { acknowledgeMany } = client;
   if (acknowledgeMany) {
     source.removeMany = async (ids: readonly string[]): Promise<void> => {
-      const { notFound } = await acknowledgeMany.call(client, ids);
+      if (!bulk) return void (await mapLimited(ids, concurrency, (id) => client.acknowledge(id)));
+      let notFound: string[];
+      try {
+        ({ notFound } = await acknowledgeMany.call(client, ids));
+      } catch (error) {
+        // No such route: the relay predates bulk acknowledgement (a missing message is never a 404 here).
+        if (!(error instanceof TransportError && error.status === 404)) throw error;
+        bulk = false;
+        return void (await mapLimited(ids, concurrency, (id) => client.acknowledge(id)));
+      }
       if (notFound.length > 0) throw new TransportError('not-found', `acknowledging ${ids.length} messages: ${notFound.length} no longer in the mailbox (${notFound.slice(0, 3).join(', ')}${notFound.length > 3 ? ', …' : ''})`, { status: 404 });
     };
   }

@@ -1,8 +1,9 @@
 /**
  * The import pipeline over a real relay (in-process on 127.0.0.1, port 0) with bulk collecting:
  * small envelopes come in the listing (only larger ones are downloaded), each batch is
- * acknowledged in one `POST …/acks`, never before its envelopes are durable in the agent, and a
- * relay that no longer holds a letter at acknowledgement ends the run without losing it.
+ * acknowledged in one `POST …/acks`, never before its envelopes are durable in the agent; a relay
+ * without these additions is used the old way; a relay that no longer holds a letter at
+ * acknowledgement ends the run without losing it.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,6 +115,29 @@ describe('import pipeline with bulk collecting from the relay', () => {
     const listing = await client.listInbox({ limit: 1000 });
     expect(listing.items.filter((e) => ids.includes(e.messageId)).every((e) => e.acknowledgedAt !== null)).toBe(true);
     expect(await pipeline.run()).toMatchObject({ fetched: 0 });
+    pipeline.close();
+  });
+
+  it('falls back to plain listings, downloads and single acknowledgements with a relay that has no bulk collect', async () => {
+    const ids = await sendLetters('O', [1, 1, 1, 1, 1]);
+    const counts = new Map<string, number>();
+    const counting = countingFetch(counts);
+    // A relay of before bulk collect: `include` is an unknown query member, `…/acks` no route.
+    const problem = (status: number, code: string): Response =>
+      new Response(JSON.stringify({ type: `urn:sealpost:problem:${code}`, title: 'x', status, code }), { status, headers: { 'content-type': 'application/problem+json' } });
+    const older = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = String(input);
+      if (url.includes('include=envelope')) return problem(400, 'ERR_RELAY_BAD_REQUEST');
+      if (url.endsWith('/acks')) return problem(404, 'ERR_RELAY_NOT_FOUND');
+      return counting(input, init);
+    }) as typeof fetch;
+    const client = new RelayClient({ relayUrl: server.url, address: gp.address, identity: gp.identity, fetch: older });
+    const pipeline = pipelineFor('older', relayInboxSource(client, { pageSize: 100 }), new ImportFolder({ dir: join(dir, 'emr-older') }));
+    expect(await pipeline.run()).toMatchObject({ fetched: 5, filed: 5 });
+    expect(counts.get('GET download')).toBe(5);
+    expect(counts.get('POST ack')).toBe(5);
+    const listed = (await client.listInbox({ limit: 1000 })).items.filter((e) => ids.includes(e.messageId));
+    expect(listed.every((e) => e.acknowledgedAt !== null)).toBe(true);
     pipeline.close();
   });
 
