@@ -4,8 +4,22 @@ import type { OpenOptions } from '@sealpost/sdk/crypto';
 import { AT, makePki } from './pki.js';
 import type { TestPki } from './pki.js';
 import { openssl, sameBytes, tempDir } from './helpers.js';
+import { children, readRoot } from '../../sdk/crypto/internal/der.js';
+import type { Element } from '../../sdk/crypto/internal/der.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** The RecipientInfos of an AuthEnvelopedData: 'ktri', or 'kari:N' with N RecipientEncryptedKeys. */
+function recipientInfoShape(envelope: Uint8Array): string[] {
+  const [, explicit] = children(readRoot(envelope, 'envelope'), 'ContentInfo');
+  const [body] = children(explicit as Element, 'content');
+  const [, recipientInfos] = children(body as Element, 'AuthEnvelopedData');
+  return children(recipientInfos as Element, 'recipientInfos').map((info) => {
+    if (info.tag === 0x30) return 'ktri';
+    const fields = children(info, 'KeyAgreeRecipientInfo');
+    return `kari:${children(fields[fields.length - 1] as Element, 'recipientEncryptedKeys').length}`;
+  });
+}
 
 describe('seal and open', () => {
   let pki: TestPki;
@@ -48,9 +62,11 @@ describe('seal and open', () => {
     it(`openssl cms -decrypt then -verify opens what we seal (RSA-OAEP and ECDH ${label})`, async () => {
       const payload = text(`letter ${label}\n`.repeat(50));
       const { envelope } = await sealEnvelope(payload, { sender: pki.jane.identity, recipients: [pki.bob.identity.certificate, pki.carol.identity.certificate], now: AT, ukm });
+      // Carol and Jane (the sender's copy) are both P-256: one KeyAgreeRecipientInfo with a key for each.
+      expect(recipientInfoShape(envelope)).toEqual(['ktri', 'kari:2']);
       const file = await tmp.write(`sealed-${ukm}.p7m`, envelope);
       const caPem = await tmp.write('ca.pem', toPemCa());
-      for (const who of [pki.bob, pki.carol]) {
+      for (const who of [pki.bob, pki.carol, pki.jane]) {
         const cert = await tmp.write('recip.pem', pki.certPem(who));
         const key = await tmp.write('recip.key', await pki.keyPem(who));
         const inner = await openssl(['cms', '-decrypt', '-inform', 'DER', '-in', file, '-recip', cert, '-inkey', key, '-passin', 'pass:pw', '-binary']);
@@ -64,6 +80,22 @@ describe('seal and open', () => {
   function toPemCa(): string {
     return pki.certPem(pki.ca);
   }
+
+  it("opens OpenSSL's one KeyAgreeRecipientInfo per EC recipient, for each recipient", async () => {
+    const payload = text('two EC recipients\n');
+    const input = await tmp.write('plain-ec.txt', payload);
+    const signerCert = await tmp.write('signer.pem', pki.certPem(pki.jane));
+    const signerKey = await tmp.write('signer.key', await pki.keyPem(pki.jane));
+    const signed = await tmp.write('signed-ec.der', await openssl(['cms', '-sign', '-in', input, '-signer', signerCert, '-inkey', signerKey, '-passin', 'pass:pw', '-binary', '-nodetach', '-outform', 'DER', '-md', 'sha256']));
+    const janePem = await tmp.write('jane.pem', pki.certPem(pki.jane));
+    const carolPem = await tmp.write('carol.pem', pki.certPem(pki.carol));
+    const enc = new Uint8Array(await openssl(['cms', '-encrypt', '-aes-256-gcm', '-binary', '-in', signed, '-outform', 'DER', '-recip', janePem, '-keyopt', 'ecdh_kdf_md:sha256', '-recip', carolPem, '-keyopt', 'ecdh_kdf_md:sha256']));
+    expect(recipientInfoShape(enc)).toEqual(['kari:1', 'kari:1']);
+    for (const who of [pki.jane, pki.carol]) {
+      const opened = await openEnvelope(enc, opts({ identity: who.identity, interop: true }));
+      expect(opened.payload).toEqual(payload);
+    }
+  });
 
   for (const kdf of ['sha1', 'sha256'] as const) {
     it(`opens openssl cms -sign | -encrypt -aes-256-gcm (RSA-OAEP + ECDH ${kdf}kdf, two recipients) with interop`, async () => {

@@ -18,7 +18,9 @@ describe('hostile input', () => {
     sealed = (await sealEnvelope(new TextEncoder().encode('x'), { sender: pki.jane.identity, recipients: [pki.carol.identity.certificate], now: AT })).envelope;
     const [, wrapper] = children(readRoot(sealed, 'x'), 'x');
     const recipientSet = children(children(wrapper as Element, 'x')[0] as Element, 'x')[1] as Element;
-    const others = children(recipientSet, 'x')[1] as Element;
+    // Carol and Jane (P-256 both) share one KeyAgreeRecipientInfo; Jane's RecipientEncryptedKey is the second.
+    const agreement = children(children(recipientSet, 'x')[0] as Element, 'x');
+    const others = children(agreement[agreement.length - 1] as Element, 'x')[1] as Element;
     othersFrom = others.offset;
     othersTo = others.offset + others.raw.length;
   });
@@ -37,8 +39,9 @@ describe('hostile input', () => {
   it('random truncations and splices of a real envelope never open', async () => {
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: sealed.length - 1 }), fc.uint8Array({ minLength: 1, maxLength: 16 }), async (at, junk) => {
-        // The sender's own RecipientInfo (second in the SET) is not Carol's and not covered by the
-        // GCM tag (no authAttrs), so changes inside it alone may legitimately still open.
+        // The sender's own RecipientEncryptedKey (second in the one KeyAgreeRecipientInfo) is not
+        // Carol's and not covered by the GCM tag (no authAttrs), so changes inside it alone may
+        // legitimately still open. The originator key and UKM they share are Carol's too.
         if (at + junk.length > othersFrom && at < othersTo) return;
         const spliced = new Uint8Array([...sealed.subarray(0, at), ...junk, ...sealed.subarray(at + junk.length)]);
         if (spliced.every((b, i) => b === sealed[i]) && spliced.length === sealed.length) return;

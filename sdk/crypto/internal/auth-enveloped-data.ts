@@ -2,7 +2,9 @@
  * CMS AuthEnvelopedData (RFC 5083) with AES-GCM (RFC 5084), recipients by
  * - KeyTransRecipientInfo with RSAES-OAEP, SHA-256 and MGF1-SHA-256 (RFC 8017, RFC 4055), and
  * - KeyAgreeRecipientInfo with dhSinglePass-stdDH-sha256kdf-scheme and AES-256 key wrap (RFC 5753,
- *   RFC 3394), an ephemeral P-256 originator key per recipient.
+ *   RFC 3394): one ephemeral P-256 originator key per message, shared by every P-256 recipient in
+ *   one KeyAgreeRecipientInfo with a RecipientEncryptedKey each (RFC 5753 §3.1.1 allows several).
+ *   Reading, one KARI per recipient (as OpenSSL writes it) and several keys in one are both taken.
  *
  * pkijs 4.0.0 traps this avoids: its "AES-GCM EnvelopedData" is not RFC 5083 (so we write
  * AuthEnvelopedData ourselves); its ECDH KARI without UKM puts an empty entityUInfo into the KDF
@@ -67,18 +69,28 @@ async function keyTransRecipient(recipient: CertInfo, cek: CryptoKey): Promise<U
   return sequence(integer(0), recipient.issuerAndSerial, algorithm(OID.rsaesOaep, OAEP_PARAMS), octetString(encryptedKey));
 }
 
-async function keyAgreeRecipient(recipient: CertInfo, cek: CryptoKey, withUkm: boolean): Promise<Uint8Array> {
-  const recipientKey = await importCertKey(recipient, 'agree');
+/**
+ * One KeyAgreeRecipientInfo for `recipients` (all on P-256): one ephemeral key, one UKM if asked,
+ * and for each recipient its own shared secret, KEK and wrapped content key. Each recipient can
+ * compute only its own secret, so sharing the originator key gives nothing away, and saves a key
+ * generation and a point export per further recipient (a receipt goes to the sender and back to
+ * the practice).
+ */
+async function keyAgreeRecipients(recipients: CertInfo[], cek: CryptoKey, withUkm: boolean): Promise<Uint8Array> {
   const ephemeral = (await subtle().generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, ['deriveBits'])) as CryptoKeyPair;
   const ukm = withUkm ? randomBytes(32) : undefined;
-  const kek = await deriveKek(subtle(), 'SHA-256', ephemeral.privateKey, recipientKey, OID.aes256Wrap, ukm, 'wrapKey');
-  const wrapped = new Uint8Array(await subtle().wrapKey('raw', cek, kek, 'AES-KW'));
+  const encryptedKeys: Uint8Array[] = [];
+  for (const recipient of recipients) {
+    const recipientKey = await importCertKey(recipient, 'agree');
+    const kek = await deriveKek(subtle(), 'SHA-256', ephemeral.privateKey, recipientKey, OID.aes256Wrap, ukm, 'wrapKey');
+    const wrapped = new Uint8Array(await subtle().wrapKey('raw', cek, kek, 'AES-KW'));
+    encryptedKeys.push(sequence(recipient.issuerAndSerial, octetString(wrapped)));
+  }
   const originatorPoint = new Uint8Array(await subtle().exportKey('raw', ephemeral.publicKey));
   // RFC 5753 §7.1.1: originatorKey with id-ecPublicKey and absent parameters, as OpenSSL writes it.
   const originator = contextConstructed(0, contextConstructed(1, algorithm(OID.ecPublicKey), bitString(originatorPoint)));
   const keyEncryption = algorithm(OID.stdDhSha256Kdf, algorithm(OID.aes256Wrap));
-  const recipientKeys = sequence(sequence(recipient.issuerAndSerial, octetString(wrapped)));
-  return contextConstructed(1, integer(3), originator, ...(ukm ? [contextConstructed(1, octetString(ukm))] : []), keyEncryption, recipientKeys);
+  return contextConstructed(1, integer(3), originator, ...(ukm ? [contextConstructed(1, octetString(ukm))] : []), keyEncryption, sequence(...encryptedKeys));
 }
 
 export interface EncryptOptions {
@@ -91,13 +103,20 @@ export interface EncryptOptions {
  * the platform's WebCrypto or an installed runtime: `subtle()` takes both (subtle.ts).
  */
 export async function recipientInfosFor(cek: CryptoKey, recipients: Uint8Array[], options: EncryptOptions = {}): Promise<Uint8Array> {
-  const infos: Uint8Array[] = [];
+  const infos: (Uint8Array | CertInfo[])[] = [];
+  // Every P-256 recipient joins one KeyAgreeRecipientInfo, placed where the first of them was.
+  // A key on another curve keeps one of its own, as before (key agreement is P-256 only).
+  let sharedAgreement: CertInfo[] | undefined;
   for (const der of recipients) {
     const recipient = certInfo(der);
-    infos.push(recipient.kind === 'rsa' ? await keyTransRecipient(recipient, cek) : await keyAgreeRecipient(recipient, cek, options.ukm ?? false));
+    if (recipient.kind === 'rsa') infos.push(await keyTransRecipient(recipient, cek));
+    else if ((recipient.curve ?? 'P-256') !== 'P-256') infos.push([recipient]);
+    else if (sharedAgreement) sharedAgreement.push(recipient);
+    else infos.push((sharedAgreement = [recipient]));
   }
+  for (const [index, info] of infos.entries()) if (Array.isArray(info)) infos[index] = await keyAgreeRecipients(info, cek, options.ukm ?? false);
   // RecipientInfos is a SET OF; DER wants it sorted, but RFC 5652 readers accept any order and we keep the caller's.
-  return tlv(0x31, ...infos);
+  return tlv(0x31, ...(infos as Uint8Array[]));
 }
 
 /** Bytes of the `mac` field after the ciphertext: OCTET STRING header and the 16-byte GCM tag. */
