@@ -5,10 +5,12 @@
  * moment hits both alike. Not part of `npm run bench`; used for the before/after tables in
  * bench/envelope/README.md:
  *
- *   node --expose-gc --import tsx bench/envelope/compare-trees.ts BEFORE/sdk AFTER/sdk [--letters N] [--size 50MB] [--rounds N]
+ *   node --expose-gc --import tsx bench/envelope/compare-trees.ts BEFORE/sdk AFTER/sdk [--letters N] [--size 50MB] [--rounds N] [--runtime node]
  *
  * `--letters N` (default 200): per-letter CPU of opening N 4 KB letters from one sender and of
  * two receipts per letter. `--size S` (e.g. 50MB): CPU and wall of one seal and one open of S.
+ * `--runtime node` installs AFTER's Node crypto runtime (D-CRYPTO-4) for both trees: the runtime
+ * lives in a global slot, so a tree that reaches WebCrypto through the accessor uses it too.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,8 +36,12 @@ async function sample(run: () => Promise<unknown>): Promise<Sample> {
   return { cpu: (used.user + used.system) / 1000, wall: performance.now() - start };
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { letters: { type: 'string' }, size: { type: 'string' }, rounds: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { letters: { type: 'string' }, size: { type: 'string' }, rounds: { type: 'string' }, runtime: { type: 'string' } } });
 if (positionals.length !== 2) throw new Error('usage: compare-trees.ts BEFORE/sdk AFTER/sdk [--letters N] [--size 50MB] [--rounds N]');
+if (values.runtime === 'node') {
+  const runtime = (await import(pathToFileURL(resolve(positionals[1] as string, 'node/crypto/index.ts')).href)) as { installNodeCrypto: () => unknown };
+  runtime.installNodeCrypto();
+} else if (values.runtime !== undefined && values.runtime !== 'webcrypto') throw new Error('--runtime: node or webcrypto');
 const trees = await Promise.all(positionals.map(async (dir) => (await import(pathToFileURL(resolve(dir, 'crypto/index.ts')).href)) as Sdk));
 const names = ['before', 'after'];
 const rounds = Number(values.rounds ?? 9);
@@ -89,7 +95,7 @@ for (let round = 0; round < rounds + 2; round++) {
     for (const [step, s] of Object.entries(out)) ((results[index] as Record<string, Sample[]>)[step] ??= []).push(s);
   }
 }
-process.stdout.write(`node ${process.version}, load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}, ${rounds} rounds after 2 warm-up, medians (min–max)\n`);
+process.stdout.write(`node ${process.version}, ${values.runtime ?? 'webcrypto'} runtime, load ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}, ${rounds} rounds after 2 warm-up, medians (min–max)\n`);
 const range = (xs: number[]) => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
 for (const step of Object.keys(results[0] ?? {})) {
   for (const [index, name] of names.entries()) {

@@ -1,8 +1,10 @@
 /**
- * `npm run bench -- envelope [--json] [--runs N] [--sizes 1KB,1MB,10MB,50MB] [--stages]`: seal and
+ * `npm run bench -- envelope [--json] [--runs N] [--sizes 1KB,1MB,10MB,50MB] [--stages] [--runtime R]`: seal and
  * open with Sealpost, with the `openssl cms` CLI (sign + encrypt, decrypt + verify: two CLI steps
  * each, files in a temporary directory) and with the raw WebCrypto floor, interleaved in one
- * process. Method and figures: bench/envelope/README.md.
+ * process. `--runtime webcrypto|node|both` picks the SDK's crypto runtime (D-CRYPTO-4): the
+ * platform's WebCrypto (the default for sizes) or the Node runtime the relay and agent install;
+ * `--letters` runs both side by side unless told. Method and figures: bench/envelope/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +14,10 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { allocatePayload, createDevCa, generateIdentity, MemorySeenStore, openEnvelope, sealEnvelope, toPem, TrustStore } from '@sealpost/sdk/crypto';
+import { installNodeCrypto } from '@sealpost/sdk/node/crypto';
 import { floorFor } from './floor.js';
 import { letters } from './letters.js';
+import type { LetterRuntime } from './letters.js';
 import { median, stages } from './stages.js';
 
 const KB = 1024;
@@ -118,10 +122,14 @@ function summarise(samples: Samples): CaseFigures {
   return { ms, pairedRatio: median(ratios), cpuMs: { sealpost: median(samples.cpu.sealpost), webcrypto: median(samples.cpu.webcrypto) } };
 }
 
+const webcryptoRuntime: LetterRuntime = { name: 'webcrypto', use: () => () => undefined };
+const nodeRuntime: LetterRuntime = { name: 'node', use: () => installNodeCrypto() };
+const RUNTIMES: Record<string, LetterRuntime[]> = { webcrypto: [webcryptoRuntime], node: [nodeRuntime], both: [webcryptoRuntime, nodeRuntime] };
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, runs: { type: 'string' }, warmup: { type: 'string' }, sizes: { type: 'string' }, stages: { type: 'boolean' }, letters: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, runs: { type: 'string' }, warmup: { type: 'string' }, sizes: { type: 'string' }, stages: { type: 'boolean' }, letters: { type: 'string' }, runtime: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- envelope [--json] [--runs N (default 9)] [--warmup N (default 2)] [--sizes 1KB,1MB,10MB,50MB] [--stages] [--letters N (per-letter open and receipts; size default 4KB, rounds --runs)]\n');
+    process.stdout.write('usage: npm run bench -- envelope [--json] [--runs N (default 9)] [--warmup N (default 2)] [--sizes 1KB,1MB,10MB,50MB] [--stages] [--letters N (per-letter open and receipts; size default 4KB, rounds --runs)] [--runtime webcrypto|node|both (default webcrypto; both with --letters)]\n');
     return 0;
   }
   const runs = values.runs ? Number(values.runs) : 9;
@@ -133,6 +141,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   const letterCount = values.letters === undefined ? undefined : Number(values.letters);
   if (letterCount !== undefined && (!Number.isInteger(letterCount) || letterCount < 1)) {
     process.stderr.write('--letters must be a positive integer\n');
+    return 2;
+  }
+  const runtimeName = values.runtime ?? (letterCount === undefined ? 'webcrypto' : 'both');
+  const runtimes = RUNTIMES[runtimeName];
+  if (!runtimes || (runtimes.length > 1 && letterCount === undefined)) {
+    process.stderr.write(`--runtime must be webcrypto or node${letterCount === undefined ? '' : ' or both'}\n`);
     return 2;
   }
   let sizes: { label: string; bytes: number }[];
@@ -150,9 +164,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const trust = new TrustStore().addAnchor(ca.identity.certificate);
   if (letterCount !== undefined) {
     const size = sizes[0] as { label: string; bytes: number };
-    log(await letters(size.label, size.bytes, letterCount, runs, gc, jane.identity, carol.identity, trust));
+    log(await letters(size.label, size.bytes, letterCount, runs, gc, jane.identity, carol.identity, trust, runtimes));
     return 0;
   }
+  // Sizes and stages run under one runtime, installed for the rest of the run.
+  (runtimes[0] as LetterRuntime).use();
   if (values.stages) {
     for (const size of sizes) log(await stages(size.label, size.bytes, runs, gc, jane.identity, carol.identity, trust));
     return 0;
@@ -227,6 +243,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       bench: 'envelope',
       unit: 'ms',
       node: process.version,
+      runtime: runtimeName,
       runs,
       cases: Object.fromEntries(Object.entries(cases).map(([size, ops]) => [size, { seal: ops.seal.ms, open: ops.open.ms }])),
       pairedRatio: Object.fromEntries(Object.entries(cases).map(([size, ops]) => [size, { seal: ops.seal.pairedRatio, open: ops.open.pairedRatio }])),
@@ -238,7 +255,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const lines = [
-    `envelope bench: median of ${runs} interleaved rounds after ${warmup} warm-up, wall ms (node ${process.version}, ${process.platform}/${process.arch})`,
+    `envelope bench: median of ${runs} interleaved rounds after ${warmup} warm-up, wall ms (node ${process.version}, ${process.platform}/${process.arch}, Sealpost on the ${runtimeName} runtime)`,
     '',
     'size   op    sealpost   openssl  webcrypto  /openssl  /webcrypto  paired   cpu: sealpost  webcrypto  ratio',
   ];
