@@ -186,6 +186,7 @@ export function openApiDocument(): Record<string, unknown> {
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
             { name: 'include', in: 'query', schema: { type: 'string', enum: ['envelope'] }, description: 'envelope: small unacknowledged envelopes travel in the listing (`envelope` of an item)' },
+            { name: 'only', in: 'query', schema: { type: 'string', enum: ['unacknowledged'] }, description: 'unacknowledged: leave out acknowledged messages (kept listed through retention otherwise)' },
           ],
           responses: {
             200: { description: 'page', ...json({ type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/InboxItem' } }, nextCursor: { type: ['string', 'null'] } } }) },

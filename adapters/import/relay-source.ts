@@ -4,16 +4,17 @@ import { mapLimited } from '../internal/limit.js';
 import type { InboxItem, InboxSource } from './pipeline.js';
 
 /**
- * The import pipeline's inbox over sdk/transport: `fetch` pages through the mailbox listing for
- * entries not yet acknowledged, with small envelopes carried in the listing itself
- * (`include: 'envelope'`, docs/protocol.md §7), and downloads the others, up to `concurrency` at
+ * The import pipeline's inbox over sdk/transport: `fetch` pages through the mailbox listing of
+ * unacknowledged entries (`only: 'unacknowledged'`: the acknowledged ones, kept through the relay's
+ * retention, are not listed again on every fetch), with small envelopes carried in the listing
+ * itself (`include: 'envelope'`, docs/protocol.md §7), and downloads the others, up to `concurrency` at
  * once (default 8; their relay messageId is the inbox id, results in listing order), leaving out
  * `skip` (items the pipeline is acknowledging). `remove` acknowledges one; `removeMany` (when the
  * client has `acknowledgeMany`) a whole batch in one request and one relay commit. The pipeline
  * removes only once the envelopes are durable locally. Transport failures surface as
  * `TransportError` and simply end the pipeline's round; so does a message the relay no longer
  * holds when it is acknowledged (`not-found`, as the single acknowledgement's 404). A relay without
- * these additions (400 for `include`, 404 for `…/acks`) is then used with plain listings,
+ * these additions (400 for `include` or `only`, 404 for `…/acks`) is then used with plain listings,
  * downloads and single acknowledgements, as docs/protocol.md §7 says.
  */
 export function relayInboxSource(
@@ -26,7 +27,7 @@ export function relayInboxSource(
   const list = async (cursor: string | null): Promise<{ items: InboxEntry[]; nextCursor: string | null }> => {
     if (inline) {
       try {
-        return await client.listInbox({ cursor, limit: options.pageSize ?? 100, include: 'envelope' });
+        return await client.listInbox({ cursor, limit: options.pageSize ?? 100, include: 'envelope', only: 'unacknowledged' });
       } catch (error) {
         if (!(error instanceof TransportError && error.status === 400 && error.problem?.code === 'ERR_RELAY_BAD_REQUEST')) throw error;
         inline = false;

@@ -1,6 +1,6 @@
 /**
- * The recipient's side (docs/protocol.md §7): paged inbox listing (optionally carrying small
- * envelopes, so collecting a small letter costs no download), download with HTTP Range so a broken
+ * The recipient's side (docs/protocol.md §7): paged inbox listing (optionally of unacknowledged
+ * messages only, and carrying small envelopes, so collecting a small letter costs no download), download with HTTP Range so a broken
  * download resumes, and acknowledgement, one message or many in one commit. A token only opens its
  * own mailbox: any other address in the path is 403, and another mailbox's messageId looks exactly
  * like a missing one.
@@ -72,7 +72,7 @@ export const inboxPlugin: FastifyPluginAsync = async (app) => {
   const { inlineEnvelopeBytes, inlinePageBytes } = app.relay;
   const addressParams = { type: 'object', required: ['address'], properties: { address: { type: 'string', pattern: ADDRESS_PATTERN, maxLength: 254 } } } as const;
 
-  app.get<{ Params: { address: string }; Querystring: { cursor?: string; limit?: number; include?: 'envelope' } }>(
+  app.get<{ Params: { address: string }; Querystring: { cursor?: string; limit?: number; include?: 'envelope'; only?: 'unacknowledged' } }>(
     '/v1/mailboxes/:address/messages',
     {
       schema: {
@@ -80,7 +80,12 @@ export const inboxPlugin: FastifyPluginAsync = async (app) => {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { cursor: { type: 'string', pattern: '^[0-9]{1,15}$' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, include: { type: 'string', enum: ['envelope'] } },
+          properties: {
+            cursor: { type: 'string', pattern: '^[0-9]{1,15}$' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            include: { type: 'string', enum: ['envelope'] },
+            only: { type: 'string', enum: ['unacknowledged'] },
+          },
         },
         response: {
           200: { type: 'object', required: ['items', 'nextCursor'], additionalProperties: false, properties: { items: { type: 'array', items: itemSchema }, nextCursor: { type: ['string', 'null'] } } },
@@ -92,7 +97,7 @@ export const inboxPlugin: FastifyPluginAsync = async (app) => {
       const mailbox = ownMailbox(request);
       const limit = request.query.limit ?? 100;
       const now = app.relay.now();
-      const items = await store.listInbox(mailbox, Number(request.query.cursor ?? 0), limit, now);
+      const items = await store.listInbox(mailbox, Number(request.query.cursor ?? 0), limit, now, { unacknowledged: request.query.only === 'unacknowledged' });
       const last = items.at(-1);
       let contents: Map<string, Uint8Array> | undefined;
       if (request.query.include === 'envelope') {

@@ -51,6 +51,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX timeline_events_at ON timeline_events (at);
    CREATE INDEX timeline_events_return ON timeline_events (next_attempt_at) WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL;
    CREATE INDEX timeline_events_unsigned ON timeline_events (seq) WHERE actor = '';`,
+  // Listing only unacknowledged deliveries (docs/protocol.md §7); see sqlite.ts.
+  `CREATE INDEX deliveries_unacknowledged ON deliveries (mailbox, seq) WHERE acked_at IS NULL;`,
 ];
 
 const INSERT_EVENT = `INSERT INTO timeline_events (message_id, sender, kind, at, actor, recipient, reason, format, signed, return_to, next_attempt_at, returned_at)
@@ -452,13 +454,14 @@ class PostgresStore implements RelayStore {
     });
   }
 
-  async listInbox(mailbox: string, afterSeq: number, limit: number, now: number): Promise<InboxItem[]> {
+  async listInbox(mailbox: string, afterSeq: number, limit: number, now: number, options: { unacknowledged?: boolean } = {}): Promise<InboxItem[]> {
+    const visible = options.unacknowledged ? 'd.acked_at IS NULL AND d.expires_at > $3' : '(d.acked_at IS NOT NULL OR d.expires_at > $3)';
     return wrap('listInbox', async () =>
       (
         await this.#pool.query<DeliveryRow>(
           `SELECT d.seq, d.message_id, m.sender, m.digest, m.size, m.submitted_at, d.expires_at, d.acked_at, m.blob_id
            FROM deliveries d JOIN messages m ON m.message_id = d.message_id
-           WHERE d.mailbox = $1 AND d.seq > $2 AND (d.acked_at IS NOT NULL OR d.expires_at > $3) ORDER BY d.seq LIMIT $4`,
+           WHERE d.mailbox = $1 AND d.seq > $2 AND ${visible} ORDER BY d.seq LIMIT $4`,
           [mailbox, afterSeq, now, limit],
         )
       ).rows.map(toItem),

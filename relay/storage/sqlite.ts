@@ -56,6 +56,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX timeline_events_at ON timeline_events (at);
    CREATE INDEX timeline_events_return ON timeline_events (next_attempt_at) WHERE return_to IS NOT NULL AND returned_at IS NULL AND failed_at IS NULL;
    CREATE INDEX timeline_events_unsigned ON timeline_events (seq) WHERE actor = '';`,
+  // Listing only unacknowledged deliveries (docs/protocol.md §7) without walking the acknowledged ones kept through retention.
+  `CREATE INDEX deliveries_unacknowledged ON deliveries (mailbox, seq) WHERE acked_at IS NULL;`,
 ];
 
 /** Timeline events are kept this long after they happened unless `purge` is told otherwise (90 days). */
@@ -358,6 +360,11 @@ class SqliteStore implements RelayStore {
          FROM deliveries d JOIN messages m ON m.message_id = d.message_id
          WHERE d.mailbox = ? AND d.seq > ? AND (d.acked_at IS NOT NULL OR d.expires_at > ?) ORDER BY d.seq LIMIT ?`,
       ),
+      listUnacknowledged: p(
+        `SELECT d.seq, d.message_id, m.sender, m.digest, m.size, m.submitted_at, d.expires_at, d.acked_at, m.blob_id
+         FROM deliveries d JOIN messages m ON m.message_id = d.message_id
+         WHERE d.mailbox = ? AND d.seq > ? AND d.acked_at IS NULL AND d.expires_at > ? ORDER BY d.seq LIMIT ?`,
+      ),
       getDelivery: p(
         `SELECT d.seq, d.message_id, m.sender, m.digest, m.size, m.submitted_at, d.expires_at, d.acked_at, m.blob_id
          FROM deliveries d JOIN messages m ON m.message_id = d.message_id
@@ -645,8 +652,9 @@ class SqliteStore implements RelayStore {
     );
   }
 
-  async listInbox(mailbox: string, afterSeq: number, limit: number, now: number): Promise<InboxItem[]> {
-    return wrap('listInbox', () => (this.#s.listInbox!.all(mailbox, afterSeq, now, limit) as DeliveryRow[]).map(toItem));
+  async listInbox(mailbox: string, afterSeq: number, limit: number, now: number, options: { unacknowledged?: boolean } = {}): Promise<InboxItem[]> {
+    const query = options.unacknowledged ? this.#s.listUnacknowledged! : this.#s.listInbox!;
+    return wrap('listInbox', () => (query.all(mailbox, afterSeq, now, limit) as DeliveryRow[]).map(toItem));
   }
 
   async getDelivery(mailbox: string, messageId: string, now: number): Promise<StoredDelivery | undefined> {

@@ -256,8 +256,12 @@ export interface RelayStore {
   /** Turns a complete upload into a message (same guarantees as `submit`) and deletes the session. */
   completeUpload(upload: Upload, submission: NewSubmission): Promise<SubmitOutcome>;
 
-  /** Deliveries of a mailbox after `afterSeq`, oldest first, unexpired, at most `limit`. */
-  listInbox(mailbox: string, afterSeq: number, limit: number, now: number): Promise<InboxItem[]>;
+  /**
+   * Deliveries of a mailbox after `afterSeq`, oldest first, unexpired, at most `limit`;
+   * `unacknowledged` leaves out acknowledged ones (the collecting client's view, which does not
+   * grow with the acknowledged messages kept through retention).
+   */
+  listInbox(mailbox: string, afterSeq: number, limit: number, now: number, options?: { unacknowledged?: boolean }): Promise<InboxItem[]>;
   getDelivery(mailbox: string, messageId: string, now: number): Promise<StoredDelivery | undefined>;
   /**
    * The whole content of some deliveries of a mailbox, messageId → bytes, read for an inbox page

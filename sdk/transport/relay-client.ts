@@ -81,6 +81,8 @@ export interface ListInboxOptions {
   limit?: number;
   /** `'envelope'`: the page carries small envelopes inline, saving their downloads. Default none. */
   include?: 'envelope';
+  /** `'unacknowledged'`: acknowledged messages are left out (they stay listed through the relay's retention otherwise). Default none. */
+  only?: 'unacknowledged';
   signal?: AbortSignal;
 }
 
@@ -267,6 +269,7 @@ export class RelayClient {
     if (options.cursor) query.set('cursor', options.cursor);
     if (options.limit) query.set('limit', String(options.limit));
     if (options.include) query.set('include', options.include);
+    if (options.only) query.set('only', options.only);
     const qs = query.size > 0 ? `?${query}` : '';
     const page = await this.#json<{ items: (Omit<InboxEntry, 'envelope'> & { envelope?: string })[]; nextCursor: string | null }>('GET', `/v1/mailboxes/${encodeURIComponent(this.#address)}/messages${qs}`, {
       signal: options.signal,
@@ -290,8 +293,8 @@ export class RelayClient {
     return { ...item, envelope };
   }
 
-  /** Every inbox entry, page by page (`include` as in {@link listInbox}). */
-  async *inbox(options: { limit?: number; include?: 'envelope'; signal?: AbortSignal } = {}): AsyncIterable<InboxEntry> {
+  /** Every inbox entry, page by page (`include` and `only` as in {@link listInbox}). */
+  async *inbox(options: Omit<ListInboxOptions, 'cursor'> = {}): AsyncIterable<InboxEntry> {
     let cursor: string | null = null;
     do {
       const page: InboxPage = await this.listInbox({ ...options, cursor });

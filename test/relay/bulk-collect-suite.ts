@@ -55,6 +55,24 @@ export function bulkCollectSuite(factory: StoreFactory): void {
       expect((await store.listInbox('carol@b.example', 0, 100, later)).find((i) => i.messageId === carols.messageId)?.acknowledgedAt).toBeNull();
     });
 
+    it('lists only unacknowledged deliveries when asked, unexpired, in order, paging by seq', async () => {
+      await store.addMailbox({ address: 'una@b.example', certificate: new Uint8Array([1]), createdAt: Date.now() });
+      const now = Date.now();
+      const subs = Array.from({ length: 6 }, (_, i) => submission(randomEnvelope(40 + i), { recipients: ['una@b.example'], ...(i === 4 ? { expiresAt: now + 1000 } : {}) }));
+      for (const s of subs) expect((await store.submit(s)).kind).toBe('created');
+      await store.acknowledgeMany('una@b.example', [subs[0]!.messageId, subs[2]!.messageId], now);
+      const later = now + 2000;
+      const all = await store.listInbox('una@b.example', 0, 100, later);
+      // Without the option: acknowledged ones too (kept through retention), the expired one not.
+      expect(all.map((i) => i.messageId)).toEqual([0, 1, 2, 3, 5].map((i) => subs[i]!.messageId));
+      const open = await store.listInbox('una@b.example', 0, 100, later, { unacknowledged: true });
+      expect(open.map((i) => i.messageId)).toEqual([1, 3, 5].map((i) => subs[i]!.messageId));
+      expect(open.every((i) => i.acknowledgedAt === null)).toBe(true);
+      // Paging: after the first item's seq, the rest.
+      const page = await store.listInbox('una@b.example', open[0]!.seq, 1, later, { unacknowledged: true });
+      expect(page.map((i) => i.messageId)).toEqual([subs[3]!.messageId]);
+    });
+
     it('reads whole contents of a mailbox, inline and chunked, leaving out what it does not hold', async () => {
       const now = Date.now();
       const small = randomEnvelope(700);
@@ -145,7 +163,12 @@ export function bulkCollectSuite(factory: StoreFactory): void {
       const second = (await list(`?include=envelope&limit=3&cursor=${first.nextCursor}`)).json<{ items: Item[] }>();
       expect(second.items.map((i) => i.envelope !== undefined)).toEqual([true, true, false]);
 
+      // Only the unacknowledged ones, with their envelopes: the acknowledged 800-byte one is gone from the page.
+      const open = (await list('?include=envelope&only=unacknowledged')).json<{ items: Item[] }>();
+      expect(open.items.map((i) => i.messageId)).toEqual(ids.filter((_, i) => i !== 5));
+      expect(open.items.map((i) => i.envelope !== undefined)).toEqual([true, false, true, true, false, true]);
       expectProblem(await list('?include=body'), 400, 'ERR_RELAY_BAD_REQUEST');
+      expectProblem(await list('?only=acknowledged'), 400, 'ERR_RELAY_BAD_REQUEST');
       expectProblem(await list('?include=envelope', aliceToken), 403, 'ERR_RELAY_FORBIDDEN');
       // Acknowledge them all, for the next test's clean inbox.
       expect((await acks({ messageIds: ids })).json<{ notFound: string[] }>().notFound).toEqual([]);

@@ -52,7 +52,7 @@ describe('RelayClient bulk collect', () => {
   it('lists with envelopes inline as bytes, the rest to download, and acknowledges them in one call', async () => {
     const sent = await send([2000, 5000, 2999]);
     const gpClient = client(gp);
-    const page = await gpClient.listInbox({ include: 'envelope' });
+    const page = await gpClient.listInbox({ include: 'envelope', only: 'unacknowledged' });
     const items = page.items.filter((i) => sent.some((s) => s.id === i.messageId));
     expect(items.map((i) => i.messageId)).toEqual(sent.map((s) => s.id));
     expect(items[0]!.envelope).toBeInstanceOf(Uint8Array);
@@ -71,6 +71,8 @@ describe('RelayClient bulk collect', () => {
     expect(result.acknowledged.map((a) => a.messageId)).toEqual(sent.map((s) => s.id));
     expect(result.acknowledged.every((a) => !Number.isNaN(Date.parse(a.acknowledgedAt)))).toBe(true);
     expect(result.notFound).toEqual(['never-sent']);
+    // Only the unacknowledged: these three are gone from that view.
+    expect((await gpClient.listInbox({ include: 'envelope', only: 'unacknowledged' })).items.some((i) => sent.some((s) => s.id === i.messageId))).toBe(false);
     const after = await gpClient.listInbox({ include: 'envelope' });
     // Acknowledged: listed (until retention ends), no longer carried.
     expect(after.items.filter((i) => sent.some((s) => s.id === i.messageId)).every((i) => i.acknowledgedAt !== null && i.envelope === undefined)).toBe(true);
