@@ -24,16 +24,19 @@ export function relayInboxSource(
   const concurrency = options.concurrency ?? 8;
   let inline = true;
   let bulk = true;
-  const list = async (cursor: string | null): Promise<{ items: InboxEntry[]; nextCursor: string | null }> => {
+  const pageSize = options.pageSize ?? 100;
+  /** A page of at most `wanted` entries (what the fetch can still use): the relay inlines every envelope of a page, used or not. */
+  const list = async (cursor: string | null, wanted: number): Promise<{ items: InboxEntry[]; nextCursor: string | null }> => {
     if (inline) {
       try {
-        return await client.listInbox({ cursor, limit: options.pageSize ?? 100, include: 'envelope', only: 'unacknowledged' });
+        return await client.listInbox({ cursor, limit: Math.max(1, Math.min(pageSize, wanted)), include: 'envelope', only: 'unacknowledged' });
       } catch (error) {
         if (!(error instanceof TransportError && error.status === 400 && error.problem?.code === 'ERR_RELAY_BAD_REQUEST')) throw error;
         inline = false;
       }
     }
-    return client.listInbox({ cursor, limit: options.pageSize ?? 100 });
+    // Acknowledged entries are listed too here: whole pages.
+    return client.listInbox({ cursor, limit: pageSize });
   };
   const source: InboxSource = {
     async fetch(limit: number, fetchOptions: { skip?: ReadonlySet<string> } = {}): Promise<InboxItem[]> {
@@ -44,7 +47,8 @@ export function relayInboxSource(
       const entries: InboxEntry[] = [];
       let cursor: string | null = null;
       listing: do {
-        const page = await list(cursor);
+        // Only unacknowledged entries are listed: those still wanted, and the skipped ones among them.
+        const page = await list(cursor, limit - entries.length + skip.size);
         for (const entry of page.items) {
           if (entry.acknowledgedAt !== null || skip.has(entry.messageId)) continue;
           entries.push(entry);

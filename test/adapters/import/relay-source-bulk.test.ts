@@ -118,6 +118,23 @@ describe('import pipeline with bulk collecting from the relay', () => {
     pipeline.close();
   });
 
+  it('asks the relay for no more entries than a fetch can use, so no envelope travels for nothing', async () => {
+    const ids = await sendLetters('L', [1, 1, 1, 1, 1]);
+    const listed: number[] = [];
+    const watching = (async (input: string | URL | Request, init?: RequestInit) => {
+      const res = await fetch(input, init);
+      if (new URL(String(input)).pathname.endsWith('/messages')) listed.push(((await res.clone().json()) as { items: unknown[] }).items.length);
+      return res;
+    }) as typeof fetch;
+    const source = relayInboxSource(new RelayClient({ relayUrl: server.url, address: gp.address, identity: gp.identity, fetch: watching }), { pageSize: 100 });
+    expect((await source.fetch(2)).map((i) => i.id)).toEqual(ids.slice(0, 2));
+    expect(listed).toEqual([2]);
+    // Items being removed are asked for on top, and left out.
+    expect((await source.fetch(2, { skip: new Set(ids.slice(0, 2)) })).map((i) => i.id)).toEqual(ids.slice(2, 4));
+    expect(listed).toEqual([2, 4]);
+    await source.removeMany!(ids);
+  });
+
   it('falls back to plain listings, downloads and single acknowledgements with a relay that has no bulk collect', async () => {
     const ids = await sendLetters('O', [1, 1, 1, 1, 1]);
     const counts = new Map<string, number>();
