@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { createDevCa, generateIdentity, sealEnvelope, TrustStore } from '@sealpost/sdk/crypto';
 import type { Identity } from '@sealpost/sdk/crypto';
 import { RelayClient } from '@sealpost/sdk/transport';
+import { installNodeCrypto } from '@sealpost/sdk/node/crypto';
 import { FhirEmr } from '../../adapters/fhir/fhir-emr.js';
 import { ImportFolder } from '../../adapters/file-drop/import-folder.js';
 import { CryptoWorkerPool } from '../../adapters/import/crypto-pool.js';
@@ -255,11 +256,13 @@ function cacheSpkiImports(): void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, workers: { type: 'string' }, concurrency: { type: 'string' }, 'deferred-acks': { type: 'boolean' }, 'no-receipts': { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: [...argv], options: { json: { type: 'boolean' }, letters: { type: 'string' }, cases: { type: 'string' }, batch: { type: 'string' }, 'fhir-letters': { type: 'string' }, 'cache-spki': { type: 'boolean' }, workers: { type: 'string' }, concurrency: { type: 'string' }, 'deferred-acks': { type: 'boolean' }, 'no-receipts': { type: 'boolean' }, webcrypto: { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--workers W (crypto threads, default min(4, cores); 0: main thread)] [--concurrency C (default 16)] [--deferred-acks] [--cache-spki] [--no-receipts]\n');
+    process.stdout.write('usage: npm run bench -- import [--json] [--letters N (default 1000)] [--cases folder,fhir,memory-folder] [--fhir-letters N (default 100)] [--batch B (default 50)] [--workers W (crypto threads, default min(4, cores); 0: main thread)] [--concurrency C (default 16)] [--deferred-acks] [--cache-spki] [--no-receipts] [--webcrypto (this thread without the Node crypto runtime the agent installs)]\n');
     return 0;
   }
+  // As `sealpost agent` does (adapters/agent/start-agent.ts); the crypto workers install it themselves.
+  if (!values.webcrypto) installNodeCrypto();
   if (values['cache-spki']) cacheSpkiImports();
   const n = Number(values.letters ?? 1000);
   // The reference FHIR server answers a conditional create in ~100–250 ms (see bench/README.md), so its case runs fewer letters.
