@@ -9,10 +9,17 @@
  * own algorithm, extractability and usages, so WebCrypto applies its own rules to it.
  */
 import { KeyObject } from 'node:crypto';
+import type { ECDH } from 'node:crypto';
 
-/** Every key's KeyObject: runtime keys from birth, platform CryptoKeys on first use. */
+/** Every key's KeyObject: runtime keys from birth (or when first needed), platform CryptoKeys on first use. */
 const handles = new WeakMap<CryptoKey, KeyObject>();
+/** How a runtime key makes its KeyObject when it was born without one. */
+const makers = new WeakMap<CryptoKey, () => KeyObject>();
 const platformTwins = new WeakMap<CryptoKey, Promise<CryptoKey>>();
+/** Uncompressed P-256 points of ECDH public keys (runtime keys from birth, platform keys once exported). */
+const points = new WeakMap<CryptoKey, Uint8Array | Promise<Uint8Array | undefined>>();
+/** The `ECDH` object behind an ephemeral private key the runtime generated. */
+const agreements = new WeakMap<CryptoKey, ECDH>();
 
 /** A key made by the Node runtime. Not a platform CryptoKey: only the runtime's SubtleCrypto takes it. */
 export class NodeCryptoKey implements CryptoKey {
@@ -21,20 +28,63 @@ export class NodeCryptoKey implements CryptoKey {
   readonly algorithm: KeyAlgorithm;
   readonly usages: KeyUsage[];
 
-  constructor(handle: KeyObject, type: KeyType, extractable: boolean, algorithm: KeyAlgorithm, usages: readonly KeyUsage[]) {
+  /** `handle` is the key's KeyObject, or a function that makes it when it is first needed. */
+  constructor(handle: KeyObject | (() => KeyObject), type: KeyType, extractable: boolean, algorithm: KeyAlgorithm, usages: readonly KeyUsage[]) {
     this.type = type;
     this.extractable = extractable;
     this.algorithm = Object.freeze({ ...algorithm });
     this.usages = [...new Set(usages)];
-    handles.set(this, handle);
+    if (typeof handle === 'function') makers.set(this, handle);
+    else handles.set(this, handle);
     Object.freeze(this);
   }
+}
+
+/** Records the uncompressed point of a runtime ECDH public key. */
+export function setPoint(key: NodeCryptoKey, point: Uint8Array): void {
+  points.set(key, point);
+}
+
+/** Records the `ECDH` object of a runtime ECDH private key. */
+export function setAgreement(key: NodeCryptoKey, ecdh: ECDH): void {
+  agreements.set(key, ecdh);
+}
+
+/** The `ECDH` object of an ephemeral private key the runtime generated, or undefined. */
+export function agreementOf(key: CryptoKey): ECDH | undefined {
+  return agreements.get(key);
+}
+
+/**
+ * The uncompressed point of an ECDH P-256 public key: recorded for runtime keys; for a platform
+ * CryptoKey, exported once through the platform (its export job runs off this thread) and
+ * remembered. Undefined when it cannot be had.
+ */
+export function pointOf(key: CryptoKey, platform: SubtleCrypto): Uint8Array | Promise<Uint8Array | undefined> | undefined {
+  const known = points.get(key);
+  if (known || key instanceof NodeCryptoKey) return known;
+  const exported = platform.exportKey('raw', key).then(
+    (raw) => {
+      const point = new Uint8Array(raw);
+      points.set(key, point);
+      return point;
+    },
+    () => undefined,
+  );
+  points.set(key, exported);
+  return exported;
 }
 
 /** The KeyObject of a runtime key or a platform CryptoKey; undefined for anything else. */
 export function keyObjectOf(key: CryptoKey): KeyObject | undefined {
   let handle = handles.get(key);
   if (handle) return handle;
+  const make = makers.get(key);
+  if (make) {
+    handle = make();
+    handles.set(key, handle);
+    return handle;
+  }
   try {
     handle = KeyObject.from(key);
   } catch {
@@ -63,7 +113,7 @@ export function platformKey(key: CryptoKey, platform: SubtleCrypto): Promise<Cry
   if (!(key instanceof NodeCryptoKey)) return Promise.resolve(key);
   let twin = platformTwins.get(key);
   if (!twin) {
-    twin = importTwin(key, handles.get(key) as KeyObject, platform);
+    twin = importTwin(key, keyObjectOf(key) as KeyObject, platform);
     platformTwins.set(key, twin);
   }
   return twin;

@@ -14,10 +14,18 @@
  * WebCrypto, so callers see WebCrypto's own results and errors. Inputs over `maxInlineBytes` go
  * there too, so that the event loop is never blocked for long. Results are fresh ArrayBuffers, as
  * WebCrypto returns them; plaintext from a failed GCM check is zeroed before anything else runs.
+ *
+ * Keys are never made with `generateKeyPairSync`/`generateKeySync`. Node 20 deadlocks (a thread
+ * waits for ever on a mutex it holds) when a key made by a key-generation job is exported as a
+ * JWK and the garbage collection that the export's allocation triggers finalises that very job:
+ * the job's destructor takes the key's mutex, which the export holds (seen as a hung import
+ * pipeline, gdb: ExportJWKEcKey → GC → ~KeyGenJob<EcKeyGenTraits> → uv_mutex_lock). Ephemeral
+ * ECDH keys come from `createECDH` (raw point and agreement without a KeyObject; one is imported
+ * from the coordinates only if needed) and AES keys from random bytes.
  */
-import { createCipheriv, createDecipheriv, createHash, createPublicKey, createSecretKey, diffieHellman, generateKeyPairSync, generateKeySync, sign as signSync, verify as verifySync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createECDH, createHash, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, randomBytes, sign as signSync, verify as verifySync } from 'node:crypto';
 import type { CipherGCMTypes, KeyObject } from 'node:crypto';
-import { curveOf, fits, keyObjectOf, NodeCryptoKey, platformKey } from './node-keys.js';
+import { agreementOf, curveOf, fits, keyObjectOf, NodeCryptoKey, platformKey, pointOf, setAgreement, setPoint } from './node-keys.js';
 
 const HASHES: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 /** RFC 3394 §2.2.3.1 default initial value. */
@@ -53,15 +61,6 @@ function arrayBuffer(...parts: Uint8Array[]): ArrayBuffer {
 }
 
 const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
-
-/** A P-256 JWK coordinate as 32 bytes (left-padded, should an encoder drop leading zeros). */
-function coordinate(value: string | undefined): Uint8Array {
-  const bytes = Buffer.from(value ?? '', 'base64url');
-  if (bytes.length > 32) throw new RangeError('P-256 coordinate longer than 32 bytes');
-  const out = new Uint8Array(32);
-  out.set(bytes, 32 - bytes.length);
-  return out;
-}
 
 const usagesWithin = (usages: readonly KeyUsage[], allowed: readonly KeyUsage[]): boolean => usages.length > 0 && usages.every((usage) => allowed.includes(usage));
 
@@ -162,16 +161,26 @@ export class NodeSubtle {
   async generateKey(algorithm: AlgorithmIdentifier | EcKeyGenParams | AesKeyGenParams, extractable: boolean, usages: KeyUsage[]): Promise<CryptoKey | CryptoKeyPair> {
     const name = nameOf(algorithm);
     if (name === 'ECDH' && (algorithm as EcKeyGenParams).namedCurve === 'P-256' && usagesWithin(usages, ECDH_PRIVATE_USAGES)) {
-      const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+      const ecdh = createECDH('prime256v1');
+      const point = new Uint8Array(ecdh.generateKeys());
+      const x = base64Url(point.subarray(1, 33));
+      const y = base64Url(point.subarray(33));
       const ecAlgorithm = { name: 'ECDH', namedCurve: 'P-256' };
       // WebCrypto: the public half is always extractable and has no usages.
+      const publicKey = new NodeCryptoKey(() => createPublicKey({ key: { kty: 'EC', crv: 'P-256', x, y }, format: 'jwk' }), 'public', true, ecAlgorithm, []);
+      const privateKey = new NodeCryptoKey(() => createPrivateKey({ key: { kty: 'EC', crv: 'P-256', x, y, d: ecdh.getPrivateKey('base64url') }, format: 'jwk' }), 'private', extractable, ecAlgorithm, usages);
+      setPoint(publicKey, point);
+      setAgreement(privateKey, ecdh);
       this.calls.inline++;
-      return { publicKey: new NodeCryptoKey(pair.publicKey, 'public', true, ecAlgorithm, []), privateKey: new NodeCryptoKey(pair.privateKey, 'private', extractable, ecAlgorithm, usages) };
+      return { publicKey, privateKey };
     }
     const length = (algorithm as AesKeyGenParams).length;
     if (name === 'AES-GCM' && (length === 128 || length === 192 || length === 256) && usagesWithin(usages, AES_USAGES['AES-GCM'] as KeyUsage[])) {
+      const material = randomBytes(length / 8);
+      const handle = createSecretKey(material);
+      material.fill(0);
       this.calls.inline++;
-      return new NodeCryptoKey(generateKeySync('aes', { length }), 'secret', extractable, { name, length } as AesKeyAlgorithm, usages);
+      return new NodeCryptoKey(handle, 'secret', extractable, { name, length } as AesKeyAlgorithm, usages);
     }
     this.calls.platform++;
     return this.#platform.generateKey(algorithm as AlgorithmIdentifier, extractable, usages);
@@ -181,17 +190,34 @@ export class NodeSubtle {
     const publicKey = (algorithm as EcdhKeyDeriveParams).public;
     const bytes = length === undefined || length === null ? 32 : length / 8;
     if (nameOf(algorithm) === 'ECDH' && publicKey && Number.isInteger(bytes) && bytes > 0 && bytes <= 32 && fits(baseKey, 'ECDH', 'private', 'deriveBits') && fits(publicKey, 'ECDH', 'public') && curveOf(baseKey) === 'P-256' && curveOf(publicKey) === 'P-256') {
-      const privateHandle = keyObjectOf(baseKey);
-      const publicHandle = keyObjectOf(publicKey);
-      if (privateHandle && publicHandle) {
-        try {
-          const shared = diffieHellman({ privateKey: privateHandle, publicKey: publicHandle });
-          const out = arrayBuffer(shared.subarray(0, bytes));
-          shared.fill(0);
-          this.calls.inline++;
-          return out;
-        } catch {
-          // WebCrypto below says what is wrong
+      const agreement = agreementOf(baseKey);
+      if (agreement) {
+        // An ephemeral key of ours: agree on the peer's point (a platform key's is exported once, off this thread).
+        const point = await pointOf(publicKey, this.#platform);
+        if (point) {
+          try {
+            const shared = agreement.computeSecret(point);
+            const out = arrayBuffer(shared.subarray(0, bytes));
+            shared.fill(0);
+            this.calls.inline++;
+            return out;
+          } catch {
+            // WebCrypto below says what is wrong
+          }
+        }
+      } else {
+        const privateHandle = keyObjectOf(baseKey);
+        const publicHandle = keyObjectOf(publicKey);
+        if (privateHandle && publicHandle) {
+          try {
+            const shared = diffieHellman({ privateKey: privateHandle, publicKey: publicHandle });
+            const out = arrayBuffer(shared.subarray(0, bytes));
+            shared.fill(0);
+            this.calls.inline++;
+            return out;
+          } catch {
+            // WebCrypto below says what is wrong
+          }
         }
       }
     }
@@ -206,8 +232,10 @@ export class NodeSubtle {
       try {
         // As a JWK: half the cost of parsing an SPKI here. OpenSSL checks that the point is on the curve, as WebCrypto does.
         const handle = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: base64Url(bytes.subarray(1, 33)), y: base64Url(bytes.subarray(33)) }, format: 'jwk' });
+        const key = new NodeCryptoKey(handle, 'public', extractable, { name: 'ECDH', namedCurve: 'P-256' } as EcKeyAlgorithm, []);
+        setPoint(key, bytes.slice());
         this.calls.inline++;
-        return new NodeCryptoKey(handle, 'public', extractable, { name: 'ECDH', namedCurve: 'P-256' } as EcKeyAlgorithm, []);
+        return key;
       } catch {
         // WebCrypto below refuses it with its own error
       }
@@ -221,15 +249,16 @@ export class NodeSubtle {
 
   async exportKey(format: KeyFormat, key: CryptoKey): Promise<ArrayBuffer | JsonWebKey> {
     if (format === 'raw' && key instanceof NodeCryptoKey && key.extractable) {
-      const handle = keyObjectOf(key) as KeyObject;
       if (key.type === 'public' && key.algorithm.name === 'ECDH') {
-        // The uncompressed point from the JWK coordinates: a DER SubjectPublicKeyInfo export costs 25 times more.
-        const jwk = handle.export({ format: 'jwk' });
-        this.calls.inline++;
-        return arrayBuffer(Uint8Array.of(0x04), coordinate(jwk.x), coordinate(jwk.y));
+        // Every runtime ECDH public key has its point recorded (a JWK export of a generated key can deadlock: see above).
+        const point = pointOf(key, this.#platform) as Uint8Array | undefined;
+        if (point) {
+          this.calls.inline++;
+          return arrayBuffer(point);
+        }
       }
       if (key.type === 'secret') {
-        const raw = handle.export();
+        const raw = (keyObjectOf(key) as KeyObject).export();
         const out = arrayBuffer(raw);
         raw.fill(0);
         this.calls.inline++;
