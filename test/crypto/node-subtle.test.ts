@@ -96,6 +96,10 @@ describe('Node crypto runtime', () => {
     const there = u8(await web.deriveBits({ name: 'ECDH', public: myPointThere }, theirs.privateKey, 256));
     expect(here).toEqual(there);
     expect(u8(await n.deriveBits({ name: 'ECDH', public: theirs.publicKey }, mine.privateKey, 128))).toEqual(here.subarray(0, 16));
+    // As a certificate's key reaches it: imported from an SPKI, not extractable; still agreed on here, not on the platform.
+    const spki = await web.exportKey('spki', theirs.publicKey);
+    const fromCertificate = await web.importKey('spki', spki, { name: 'ECDH', namedCurve: 'P-256' }, false, []);
+    expect(u8(await n.deriveBits({ name: 'ECDH', public: fromCertificate }, mine.privateKey, 256))).toEqual(here);
     expect(n.calls.platform).toBe(0);
     const offCurve = new Uint8Array(65);
     offCurve[0] = 4;

@@ -57,12 +57,25 @@ export function agreementOf(key: CryptoKey): ECDH | undefined {
 
 /**
  * The uncompressed point of an ECDH P-256 public key: recorded for runtime keys; for a platform
- * CryptoKey, exported once through the platform (its export job runs off this thread) and
- * remembered. Undefined when it cannot be had.
+ * CryptoKey found once and remembered. An extractable one (a generated key's public half always
+ * is) is exported through the platform, whose export job runs off this thread; a non-extractable
+ * one can only have been imported (WebCrypto makes every generated public key extractable), so no
+ * key-generation job shares its mutex and its KeyObject's JWK is safe to read here. Undefined when
+ * it cannot be had.
  */
 export function pointOf(key: CryptoKey, platform: SubtleCrypto): Uint8Array | Promise<Uint8Array | undefined> | undefined {
   const known = points.get(key);
   if (known || key instanceof NodeCryptoKey) return known;
+  if (!key.extractable) {
+    const jwk = keyObjectOf(key)?.export({ format: 'jwk' });
+    if (!jwk?.x || !jwk.y) return undefined;
+    const point = new Uint8Array(65);
+    point[0] = 0x04;
+    point.set(coordinate(jwk.x), 1);
+    point.set(coordinate(jwk.y), 33);
+    points.set(key, point);
+    return point;
+  }
   const exported = platform.exportKey('raw', key).then(
     (raw) => {
       const point = new Uint8Array(raw);
@@ -73,6 +86,15 @@ export function pointOf(key: CryptoKey, platform: SubtleCrypto): Uint8Array | Pr
   );
   points.set(key, exported);
   return exported;
+}
+
+/** A P-256 JWK coordinate as 32 bytes (left-padded, should an encoder drop leading zeros). */
+function coordinate(value: string): Uint8Array {
+  const bytes = Buffer.from(value, 'base64url');
+  if (bytes.length > 32) throw new RangeError('P-256 coordinate longer than 32 bytes');
+  const out = new Uint8Array(32);
+  out.set(bytes, 32 - bytes.length);
+  return out;
 }
 
 /** The KeyObject of a runtime key or a platform CryptoKey; undefined for anything else. */
