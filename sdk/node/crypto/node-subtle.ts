@@ -25,7 +25,6 @@
  */
 import { createCipheriv, createDecipheriv, createECDH, createHash, createPrivateKey, createPublicKey, createSecretKey, diffieHellman, randomBytes, sign as signSync, verify as verifySync } from 'node:crypto';
 import type { CipherGCMTypes, KeyObject } from 'node:crypto';
-import { concat } from '../../crypto/internal/der.js';
 import { agreementOf, curveOf, fits, keyObjectOf, NodeCryptoKey, platformKey, pointOf, setAgreement, setPoint } from './node-keys.js';
 
 const HASHES: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
@@ -49,7 +48,17 @@ function bytesOf(data: unknown): Uint8Array | undefined {
 }
 
 /** A fresh ArrayBuffer holding `parts` (node:crypto may hand out views of shared pools). */
-const arrayBuffer = (...parts: Uint8Array[]): ArrayBuffer => concat(...parts).buffer as ArrayBuffer;
+function arrayBuffer(...parts: Uint8Array[]): ArrayBuffer {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out.buffer;
+}
 
 const base64Url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
 
